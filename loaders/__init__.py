@@ -1,0 +1,1 @@
+"""Bank extracts: formats, validation, staging and applying. Never imports Flask."""

@@ -1,0 +1,68 @@
+"""The error report of an extract: every problem with line, record id, field and message."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# A report with a million identical errors helps nobody; the rest is counted.
+MAX_REPORTED = 1000
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int | None
+    record_id: str | None
+    field: str | None
+    message: str
+    kind: str = "invalid"
+
+
+@dataclass
+class ErrorReport:
+    problems: list[Problem] = field(default_factory=list)
+    total: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    def add(self, problem: Problem) -> None:
+        self.total += 1
+        self.by_kind[problem.kind] = self.by_kind.get(problem.kind, 0) + 1
+        if len(self.problems) < MAX_REPORTED:
+            self.problems.append(problem)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "shown": len(self.problems),
+            "not_shown": self.total - len(self.problems),
+            "by_kind": dict(sorted(self.by_kind.items())),
+            "problems": [asdict(p) for p in self.problems],
+        }
+
+    def as_text(self) -> str:
+        lines = [f"{self.total} problem(s)"]
+        for p in self.problems:
+            where = f"line {p.line}" if p.line is not None else "extract"
+            rid = f" [{p.record_id}]" if p.record_id else ""
+            fld = f" {p.field}:" if p.field else ""
+            lines.append(f"{where}{rid}{fld} {p.message}")
+        if self.total > len(self.problems):
+            lines.append(f"... and {self.total - len(self.problems)} more")
+        return "\n".join(lines)
+
+
+class ExtractRejected(Exception):
+    """The extract cannot be applied; nothing from it was applied."""
+
+    def __init__(self, report: ErrorReport) -> None:
+        super().__init__(report.as_text())
+        self.report = report
+
+
+def rejected(message: str, kind: str = "file", line: int | None = None) -> ExtractRejected:
+    report = ErrorReport()
+    report.add(Problem(line, None, None, message, kind))
+    return ExtractRejected(report)

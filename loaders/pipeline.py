@@ -1,0 +1,282 @@
+"""Load one extract: check the header, stream and validate every record into staging,
+check the whole, then apply it in one transaction, or apply nothing and report why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psycopg
+from marshmallow import ValidationError
+from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
+
+from loaders.apply import apply_staged
+from loaders.checks import check_duplicates, check_references
+from loaders.errors import ErrorReport, ExtractRejected, Problem, rejected
+from loaders.reader import parse_line, raw_lines
+from loaders.schemas import CLOSE_SCHEMA, HEADER_SCHEMA, RECORD_SCHEMAS
+from loaders.staging import Stager, create_staging, stager
+from loaders.tables import TARGETS, close_key
+from registry.models import Extract, Institution
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class LoadResult:
+    extract_id: int
+    status: str
+    counts: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    report: ErrorReport | None = None
+
+
+@dataclass(frozen=True)
+class Header:
+    institution: str
+    kind: str
+    as_of: date
+    sequence: int
+    counts: dict[str, int]
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_header(path: Path) -> Header:
+    for number, line in raw_lines(path):
+        value, error = parse_line(line)
+        if error or value is None:
+            raise rejected(f"header: {error}", "header", number)
+        if value.get("record") != "header":
+            raise rejected("the first line must be the header record", "header", number)
+        try:
+            data = HEADER_SCHEMA.load(value)
+        except ValidationError as err:
+            raise rejected(f"header: {err.messages}", "header", number) from err
+        return Header(data["institution"], data["kind"], data["as_of"], data["sequence"], data["counts"])
+    raise rejected("the extract is empty")
+
+
+def record_hash(value: dict[str, Any]) -> str:
+    body = {k: v for k, v in value.items() if k != "op"}
+    return hashlib.blake2b(orjson.dumps(body, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
+
+
+def stage_records(path: Path, out: Stager, report: ErrorReport, header: Header,
+                  progress: Progress | None = None) -> dict[str, int]:
+    """Validate each record and stage the good ones; returns the records read per type."""
+    seen = {kind: 0 for kind in TARGETS}
+    lines = raw_lines(path)
+    next(lines)  # the header, already read
+    for number, line in lines:
+        value, error = parse_line(line)
+        if value is None:
+            report.add(Problem(number, None, None, error or "unreadable", "syntax"))
+            continue
+        kind = value.get("record")
+        if kind not in TARGETS:
+            report.add(Problem(number, _rid(value), "record", f"unknown record type {kind!r}", "record"))
+            continue
+        seen[kind] += 1
+        _stage_one(number, kind, value, out, report, header)
+        if progress is not None and number % 10_000 == 0:
+            progress(10_000)
+    return seen
+
+
+def _rid(value: dict[str, Any]) -> str | None:
+    rid = value.get("id") or value.get("account") or value.get("owner")
+    return str(rid) if rid is not None else None
+
+
+def _stage_one(number: int, kind: str, value: dict[str, Any], out: Stager, report: ErrorReport,
+               header: Header) -> None:
+    target = TARGETS[kind]
+    if value.get("op") == "close":
+        if header.kind != "delta":
+            report.add(Problem(number, _rid(value), "op", "'close' is only for deltas", "record"))
+            return
+        try:
+            key = close_key(kind, CLOSE_SCHEMA.load(value))
+        except ValidationError as err:
+            _add_messages(report, number, _rid(value), err.messages)
+            return
+        if key is None:
+            report.add(Problem(number, _rid(value), None, "a close record must name what it closes", "record"))
+            return
+        out.write(target, number, key, None, "close", (None,) * len(target.columns))
+        return
+    try:
+        data = RECORD_SCHEMAS[kind].load(value)
+    except ValidationError as err:
+        _add_messages(report, number, _rid(value), err.messages)
+        return
+    for problem in date_problems(kind, data, header.as_of):
+        report.add(Problem(number, _rid(value), problem[0], problem[1], "date"))
+    out.write(target, number, target.key(data), record_hash(value), "upsert", target.to_row(data))
+
+
+def date_problems(kind: str, data: dict[str, Any], as_of: date) -> list[tuple[str, str]]:
+    """Dates no bank can truthfully report on `as_of`."""
+    problems = []
+    for name in ("opened_on", "incorporated_on", "from_", "closed_on", "to"):
+        value = data.get(name)
+        if value is not None and name in ("opened_on", "incorporated_on", "from_") and value > as_of:
+            problems.append((name.rstrip("_"), f"{value} is after the extract's as_of {as_of}"))
+    birth = data.get("birth_date")
+    if birth and not (1880 <= int(birth[:4]) <= as_of.year):
+        problems.append(("birth_date", f"implausible birth year {birth[:4]}"))
+    return problems
+
+
+def _add_messages(report: ErrorReport, line: int, rid: str | None, messages: Any, prefix: str = "") -> None:
+    if isinstance(messages, dict):
+        for key, inner in messages.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            _add_messages(report, line, rid, inner, path if key != "_schema" else prefix)
+    elif isinstance(messages, list) and messages and all(isinstance(m, str) for m in messages):
+        for message in messages:
+            report.add(Problem(line, rid, prefix or None, message, "invalid"))
+    elif isinstance(messages, list):
+        for index, inner in enumerate(messages):
+            _add_messages(report, line, rid, inner, f"{prefix}[{index}]")
+    else:
+        report.add(Problem(line, rid, prefix or None, str(messages), "invalid"))
+
+
+def check_counts(header: Header, seen: dict[str, int], report: ErrorReport) -> None:
+    for kind, count in seen.items():
+        declared = header.counts.get(kind, 0)
+        if declared != count:
+            report.add(Problem(None, None, f"counts.{kind}", f"header declares {declared} {kind} "
+                               f"records but {count} were read (truncated file?)", "counts"))
+
+
+class ExtractLoader:
+    """Loads extracts for the institutions in one database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def load(self, path: Path, uploader: str | None = None, progress: Progress | None = None,
+             extract_id: int | None = None) -> LoadResult:
+        started = time.monotonic()
+        digest = file_hash(path)
+        try:
+            header = read_header(path)
+        except ExtractRejected as error:
+            return self._record_rejection(None, path, digest, error.report, extract_id)
+        with Session(self.engine) as session:
+            institution = self._institution(session, header, uploader)
+            duplicate = session.execute(select(Extract.id).where(
+                Extract.institution_id == institution.id, Extract.content_hash == digest,
+                Extract.status == "applied")).scalar()
+            if duplicate is not None:
+                return LoadResult(duplicate, "duplicate", timings={"total": time.monotonic() - started})
+            extract = self._extract_row(session, institution, header, path, digest, extract_id)
+            try:
+                self._check_sequence(session, institution.id, header)
+            except ExtractRejected as error:
+                return self._reject(session, extract, error.report)
+            session.commit()
+        return self._apply(extract.id, institution.id, header, path, progress, started)
+
+    def _institution(self, session: Session, header: Header, uploader: str | None) -> Institution:
+        if uploader is not None and uploader != header.institution:
+            raise rejected(f"the header names institution {header.institution}, but this key "
+                           f"belongs to {uploader}", "header", 1)
+        institution = session.execute(
+            select(Institution).where(Institution.code == header.institution)).scalar_one_or_none()
+        if institution is None:
+            raise rejected(f"institution {header.institution} is not registered", "header", 1)
+        return institution
+
+    def _extract_row(self, session: Session, institution: Institution, header: Header, path: Path,
+                     digest: str, extract_id: int | None) -> Extract:
+        extract = session.get(Extract, extract_id) if extract_id else None
+        if extract is None:
+            extract = Extract(institution_id=institution.id, path=str(path), content_hash=digest,
+                              size_bytes=path.stat().st_size)
+            session.add(extract)
+        extract.kind, extract.sequence, extract.as_of = header.kind, header.sequence, header.as_of
+        extract.status = "validating"
+        session.flush()
+        return extract
+
+    def _check_sequence(self, session: Session, institution_id: int, header: Header) -> None:
+        last = session.execute(
+            select(Extract.sequence, Extract.as_of).where(
+                Extract.institution_id == institution_id, Extract.status == "applied")
+            .order_by(Extract.sequence.desc()).limit(1)).first()
+        expected = (last.sequence + 1) if last else 1
+        if header.sequence != expected:
+            raise rejected(f"sequence {header.sequence} received, sequence {expected} expected "
+                           "(sequences run without gaps per institution)", "sequence", 1)
+        if last and last.as_of and header.as_of < last.as_of:
+            raise rejected(f"as_of {header.as_of} is older than the last applied extract's "
+                           f"{last.as_of}", "sequence", 1)
+
+    def _apply(self, extract_id: int, institution_id: int, header: Header, path: Path,
+               progress: Progress | None, started: float) -> LoadResult:
+        report = ErrorReport()
+        timings: dict[str, float] = {}
+        with self.engine.connect() as conn:
+            raw: psycopg.Connection[Any] = conn.connection.dbapi_connection  # type: ignore[assignment]
+            with raw.cursor() as cursor:
+                create_staging(cursor)
+                try:
+                    with stager(raw) as out:
+                        seen = stage_records(path, out, report, header, progress)
+                except ExtractRejected as error:
+                    conn.rollback()
+                    return self._reject_by_id(extract_id, error.report)
+                timings["stage"] = time.monotonic() - started
+                check_counts(header, seen, report)
+                check_duplicates(cursor, report)
+                check_references(cursor, report, institution_id, header.kind == "full")
+                if report:
+                    conn.rollback()
+                    return self._reject_by_id(extract_id, report)
+                counts = apply_staged(cursor, institution_id, extract_id, header.as_of,
+                                      header.kind == "full")
+                timings["apply"] = time.monotonic() - started - timings["stage"]
+                timings["total"] = time.monotonic() - started
+                counts["read"] = seen
+                conn.execute(text(
+                    "UPDATE extracts SET status = 'applied', counts = :counts, timings = :timings, "
+                    "finished_at = now() WHERE id = :id"),
+                    {"counts": orjson.dumps(counts).decode(), "timings": orjson.dumps(timings).decode(),
+                     "id": extract_id})
+                conn.commit()
+        return LoadResult(extract_id, "applied", counts, timings)
+
+    def _reject(self, session: Session, extract: Extract, report: ErrorReport) -> LoadResult:
+        extract.status, extract.errors = "rejected", report.as_json()
+        extract.finished_at = None
+        session.commit()
+        return LoadResult(extract.id, "rejected", report=report)
+
+    def _reject_by_id(self, extract_id: int, report: ErrorReport) -> LoadResult:
+        with Session(self.engine) as session:
+            extract = session.get(Extract, extract_id)
+            assert extract is not None
+            return self._reject(session, extract, report)
+
+    def _record_rejection(self, institution_id: int | None, path: Path, digest: str,
+                          report: ErrorReport, extract_id: int | None) -> LoadResult:
+        """A file too broken to name its institution is reported, but not stored as an extract."""
+        return LoadResult(extract_id or 0, "rejected", report=report)

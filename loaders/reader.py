@@ -1,0 +1,83 @@
+"""Read an extract's bytes safely: gzip or plain JSON Lines, one record at a time.
+
+Bad bytes must end in a clear message, never a stack trace: not UTF-8, truncated gzip,
+over-long lines, JSON nested too deep, an empty file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from loaders.errors import rejected
+
+MAX_LINE_BYTES = 1024 * 1024
+MAX_DEPTH = 8
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def open_extract(path: Path) -> IO[bytes]:
+    with open(path, "rb") as probe:
+        magic = probe.read(2)
+    if magic == GZIP_MAGIC:
+        return gzip.open(path, "rb")
+    return open(path, "rb")
+
+
+def raw_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes) for each non-blank line, with truncation turned into a message."""
+    seen_any = False
+    with open_extract(path) as stream:
+        try:
+            for number, line in enumerate(_bounded_lines(stream), start=1):
+                if line.strip():
+                    seen_any = True
+                    yield number, line
+        except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+            raise rejected(f"the gzip stream is truncated or corrupt ({error})") from error
+    if not seen_any:
+        raise rejected("the extract is empty")
+
+
+def _bounded_lines(stream: IO[bytes]) -> Iterator[bytes]:
+    number = 0
+    while True:
+        line = stream.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            raise rejected(f"line longer than {MAX_LINE_BYTES} bytes", line=number)
+        yield line
+
+
+def parse_line(line: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """The JSON object on a line, or why it is not one."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return None, f"not UTF-8 (byte {error.start})"
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as error:
+        return None, f"not valid JSON: {error}"
+    if not isinstance(value, dict):
+        return None, "each line must be one JSON object"
+    if _depth(value) > MAX_DEPTH:
+        return None, f"nested deeper than {MAX_DEPTH} levels"
+    return value, None
+
+
+def _depth(value: Any, level: int = 1) -> int:
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level)
+    return level

@@ -1,0 +1,236 @@
+"""Marshmallow schemas for the canonical extract format (docs/extract-format.md).
+
+They check one record at a time; what needs the whole extract (duplicate ids, references,
+header counts) is checked in SQL after staging, so memory does not grow with the file.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import pycountry
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
+from stdnum import lei as stdnum_lei
+
+ACCOUNT_TYPES = ("current", "savings", "deposit", "securities", "loan", "payment", "e_money",
+                 "crypto", "safe_deposit_box")
+ROLES = ("holder", "co_holder", "authorised_signatory", "legal_representative",
+         "beneficial_owner", "box_lessee")
+# BODS 0.4 interestType codelist.
+INTEREST_TYPES = (
+    "shareholding", "votingRights", "appointmentOfBoard", "otherInfluenceOrControl",
+    "seniorManagingOfficial", "settlor", "trustee", "protector", "beneficiaryOfLegalArrangement",
+    "rightsToSurplusAssetsOnDissolution", "rightsToProfitOrIncome", "rightsGrantedByContract",
+    "conditionalRightsGrantedByContract", "controlViaCompanyRulesOrArticles",
+    "controlByLegalFramework", "boardMember", "boardChair", "unknownInterest",
+    "unpublishedInterest", "enjoymentAndUseOfAssets", "rightToProfitOrIncomeFromAssets",
+    "nominee", "nominator",
+)
+PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+REF = validate.Length(min=1, max=200)
+
+
+def _country(value: str) -> None:
+    if pycountry.countries.get(alpha_2=value) is None:
+        raise ValidationError(f"'{value}' is not an ISO 3166 alpha-2 country code")
+
+
+def _currency(value: str) -> None:
+    if pycountry.currencies.get(alpha_3=value) is None:
+        raise ValidationError(f"'{value}' is not an ISO 4217 currency code")
+
+
+def _lei(value: str) -> None:
+    if not stdnum_lei.is_valid(value):
+        raise ValidationError("not a valid LEI (ISO 17442 check digits)")
+
+
+class Country(fields.String):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kw).strip().upper()
+        _country(text)
+        return text
+
+
+class PartialDate(fields.String):
+    """YYYY, YYYY-MM or YYYY-MM-DD, kept as text; the date it names must exist."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kw)
+        if not PARTIAL_DATE.match(text):
+            raise ValidationError("expected YYYY, YYYY-MM or YYYY-MM-DD")
+        parts = [int(p) for p in text.split("-")] + [1, 1]
+        try:
+            date(parts[0], parts[1], parts[2])
+        except ValueError as error:
+            raise ValidationError(f"no such date: {error}") from error
+        return text
+
+
+class Iban(fields.String):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
+        try:
+            return str(IBAN(super()._deserialize(value, attr, data, **kw)).compact)
+        except SchwiftyException as error:
+            raise ValidationError(f"not a valid IBAN: {error}") from error
+
+
+class Bic(fields.String):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
+        try:
+            return str(BIC(super()._deserialize(value, attr, data, **kw)).compact)
+        except SchwiftyException as error:
+            raise ValidationError(f"not a valid BIC: {error}") from error
+
+
+class Share(Schema):
+    class Meta:
+        unknown = RAISE
+
+    exact = fields.Float(validate=validate.Range(0, 100))
+    min = fields.Float(validate=validate.Range(0, 100))
+    max = fields.Float(validate=validate.Range(0, 100))
+
+    @validates_schema
+    def _shape(self, data: dict[str, Any], **_: Any) -> None:
+        if "exact" in data and ("min" in data or "max" in data):
+            raise ValidationError("give either exact or min/max, not both")
+        if "exact" not in data and not ("min" in data or "max" in data):
+            raise ValidationError("give exact, or min and/or max")
+        if data.get("min", 0) > data.get("max", 100):
+            raise ValidationError("min is above max")
+
+
+class Identifier(Schema):
+    class Meta:
+        unknown = RAISE
+
+    scheme = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    country = Country(allow_none=True)
+    value = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class RecordSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    record = fields.String(required=True)
+    op = fields.String(validate=validate.OneOf(["upsert", "close"]))
+
+
+class HeaderSchema(RecordSchema):
+    format = fields.String(required=True, validate=validate.Equal("registry-extract"))
+    version = fields.Integer(required=True, validate=validate.Equal(1))
+    institution = fields.String(required=True, validate=validate.Length(min=8, max=20))
+    kind = fields.String(required=True, validate=validate.OneOf(["full", "delta"]))
+    as_of = fields.Date(required=True)
+    sequence = fields.Integer(required=True, validate=validate.Range(min=1))
+    counts = fields.Dict(keys=fields.String(validate=validate.OneOf(
+        ["person", "entity", "account", "role", "ownership"])),
+        values=fields.Integer(validate=validate.Range(min=0)), required=True)
+
+
+NAME = validate.Length(min=1, max=500)
+
+
+class PersonSchema(RecordSchema):
+    id = fields.String(required=True, validate=REF)
+    given_names = fields.String(allow_none=True, validate=NAME)
+    family_name = fields.String(allow_none=True, validate=NAME)
+    full_name = fields.String(required=True, validate=NAME)
+    other_names = fields.List(fields.String(validate=NAME), load_default=list)
+    birth_date = PartialDate(allow_none=True)
+    birth_place = fields.String(allow_none=True, validate=NAME)
+    nationalities = fields.List(Country(), load_default=list)
+    residence_country = Country(allow_none=True)
+    address = fields.String(allow_none=True, validate=validate.Length(max=1000))
+    identifiers = fields.List(fields.Nested(Identifier), load_default=list)
+    pep = fields.Boolean(load_default=False)
+
+
+class EntitySchema(RecordSchema):
+    id = fields.String(required=True, validate=REF)
+    name = fields.String(required=True, validate=NAME)
+    other_names = fields.List(fields.String(validate=NAME), load_default=list)
+    legal_form = fields.String(allow_none=True, validate=NAME)
+    registration_number = fields.String(allow_none=True, validate=validate.Length(max=100))
+    registration_country = Country(allow_none=True)
+    lei = fields.String(allow_none=True, validate=_lei)
+    incorporated_on = fields.Date(allow_none=True)
+    address = fields.String(allow_none=True, validate=validate.Length(max=1000))
+
+
+class AccountSchema(RecordSchema):
+    id = fields.String(required=True, validate=REF)
+    iban = Iban(allow_none=True)
+    number = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
+    bic = Bic(allow_none=True)
+    currency = fields.String(allow_none=True, validate=_currency)
+    type = fields.String(required=True, validate=validate.OneOf(ACCOUNT_TYPES))
+    opened_on = fields.Date(allow_none=True)
+    closed_on = fields.Date(allow_none=True)
+
+    @validates_schema
+    def _number_and_dates(self, data: dict[str, Any], **_: Any) -> None:
+        if not data.get("iban") and not data.get("number"):
+            raise ValidationError("an account needs an iban or a number", "iban")
+        opened, closed = data.get("opened_on"), data.get("closed_on")
+        if opened and closed and closed < opened:
+            raise ValidationError("closed before it was opened", "closed_on")
+
+
+class RoleSchema(RecordSchema):
+    account = fields.String(required=True, validate=REF)
+    party = fields.String(required=True, validate=REF)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    from_ = fields.Date(data_key="from", allow_none=True)
+    to = fields.Date(allow_none=True)
+
+    @validates_schema
+    def _period(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("from_") and data.get("to") and data["to"] < data["from_"]:
+            raise ValidationError("'to' is before 'from'", "to")
+
+
+class OwnershipSchema(RecordSchema):
+    owner = fields.String(required=True, validate=REF)
+    owned = fields.String(required=True, validate=REF)
+    share = fields.Nested(Share, allow_none=True)
+    voting = fields.Nested(Share, allow_none=True)
+    interests = fields.List(fields.String(validate=validate.OneOf(INTEREST_TYPES)), load_default=list)
+    direct = fields.Boolean(allow_none=True)
+    from_ = fields.Date(data_key="from", allow_none=True)
+    to = fields.Date(allow_none=True)
+
+    @validates_schema
+    def _not_self(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("owner") == data.get("owned"):
+            raise ValidationError("a party cannot own itself", "owned")
+        if data.get("from_") and data.get("to") and data["to"] < data["from_"]:
+            raise ValidationError("'to' is before 'from'", "to")
+
+
+class CloseSchema(RecordSchema):
+    """`"op": "close"` in a delta names what to end and nothing else."""
+
+    id = fields.String(validate=REF)
+    account = fields.String(validate=REF)
+    party = fields.String(validate=REF)
+    role = fields.String(validate=validate.OneOf(ROLES))
+    owner = fields.String(validate=REF)
+    owned = fields.String(validate=REF)
+
+
+RECORD_SCHEMAS: dict[str, Schema] = {
+    "person": PersonSchema(),
+    "entity": EntitySchema(),
+    "account": AccountSchema(),
+    "role": RoleSchema(),
+    "ownership": OwnershipSchema(),
+}
+CLOSE_SCHEMA = CloseSchema()
+HEADER_SCHEMA = HeaderSchema()

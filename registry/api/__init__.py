@@ -1,0 +1,9 @@
+"""The JSON API, version 1. Views are thin: parse, call one service, serialise."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+blueprint = Blueprint("api", __name__)
+
+from registry.api import search  # noqa: E402,F401  (registers the routes)

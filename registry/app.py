@@ -1,0 +1,99 @@
+"""The application factory: resources are made here, kept on the app, torn down per request."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import redis
+from elasticsearch import Elasticsearch
+from flask import Flask, Response, g
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from registry import auth, health
+from registry.config import Settings
+from registry.db import make_engine, make_session_factory
+from registry.errors import register_error_handlers
+from search.gateway import SearchGateway
+
+
+@dataclass
+class RegistryExtension:
+    """What a request needs, created once per app (and so once per worker process)."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    es: Elasticsearch
+    redis: redis.Redis
+    search: SearchGateway = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.search = SearchGateway(self.es, self.settings.index_prefix)
+
+    def session(self) -> Session:
+        """The request's session; the request owns its transaction."""
+        if "db_session" not in g:
+            g.db_session = self.session_factory()
+        session: Session = g.db_session
+        return session
+
+
+def make_es(url: str) -> Elasticsearch:
+    # Short timeouts: a search must fail fast and clearly, not hang a worker.
+    return Elasticsearch(url, request_timeout=10, max_retries=1, retry_on_timeout=False)
+
+
+def make_redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=settings.secret_key or None, TESTING=settings.testing,
+                      MAX_CONTENT_LENGTH=settings.max_upload_bytes)
+    engine = make_engine(settings.database_url)
+    app.extensions["registry"] = RegistryExtension(
+        settings, engine, make_session_factory(engine), make_es(settings.elasticsearch_url),
+        make_redis(settings.redis_url),
+    )
+    register_error_handlers(app)
+    auth.install(app)
+    _install_transaction(app)
+    _register_blueprints(app)
+    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from registry.api import blueprint as api
+
+    app.register_blueprint(health.blueprint)
+    app.register_blueprint(api, url_prefix="/api/v1")
+
+
+def _install_transaction(app: Flask) -> None:
+    @app.after_request
+    def _commit(response: Response) -> Response:
+        # Commit before the response leaves, so a client never sees success for work
+        # (or an audit event) that did not reach the database.
+        session: Session | None = g.pop("db_session", None)
+        if session is None:
+            return response
+        try:
+            if response.status_code < 500:
+                session.commit()
+            else:
+                session.rollback()
+        finally:
+            session.close()
+        return response
+
+    @app.teardown_request
+    def _close(_exc: BaseException | None) -> None:
+        session: Session | None = g.pop("db_session", None)
+        if session is not None:
+            session.rollback()
+            session.close()

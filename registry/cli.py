@@ -1,0 +1,198 @@
+"""The `registry` command line. Every command has --help."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from registry import localservices
+from registry.config import ConfigurationError, Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigurationError as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _engine() -> Any:
+    from registry.db import make_engine
+
+    return make_engine(_settings().database_url, pool_size=2)
+
+
+def _gateway() -> Any:
+    from registry.app import make_es
+    from search.gateway import SearchGateway
+
+    settings = _settings()
+    return SearchGateway(make_es(settings.elasticsearch_url), settings.index_prefix)
+
+
+@click.group()
+def main() -> None:
+    """Central registry of account holders and beneficial owners."""
+    # Before reading the file, remember which services the environment points elsewhere.
+    click.get_current_context().obj = {"external": localservices.external_variables()}
+    localservices.load_env_file()
+
+
+@main.group()
+def services() -> None:
+    """Run the project's own Postgres, Elasticsearch and Redis on loopback."""
+
+
+@services.command("up")
+@click.pass_obj
+def services_up(obj: dict[str, Any]) -> None:
+    """Install if missing, start, and wait until each service is healthy (idempotent)."""
+    try:
+        localservices.up(external=obj["external"])
+    except localservices.ServiceError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@services.command("down")
+@click.pass_obj
+def services_down(obj: dict[str, Any]) -> None:
+    """Stop exactly the service processes that `up` started."""
+    localservices.down(external=obj["external"])
+
+
+@services.command("status")
+@click.pass_obj
+def services_status(obj: dict[str, Any]) -> None:
+    """Show whether each service is running, and where."""
+    for name, state in localservices.status(external=obj["external"]).items():
+        click.echo(f"{name:14} {state}")
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply schema migrations up to REVISION (default: the newest)."""
+    from registry.migrate import upgrade
+
+    upgrade(_engine(), revision)
+    click.echo(f"schema at {revision}")
+
+
+@main.group()
+def institutions() -> None:
+    """Reporting institutions (banks, company registers)."""
+
+
+@institutions.command("add")
+@click.argument("code")
+@click.option("--name", required=True, help="The institution's legal name.")
+@click.option("--kind", default="bank", show_default=True,
+              type=click.Choice(["bank", "company_register", "payment_institution", "other"]))
+@click.option("--country", default=None, help="ISO 3166 alpha-2.")
+def institutions_add(code: str, name: str, kind: str, country: str | None) -> None:
+    """Register institution CODE (BIC or LEI) and print its API key, once."""
+    from registry.admin import add_institution
+
+    key = add_institution(_engine(), code, name, kind, country)
+    click.echo(key)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--index/--no-index", default=True, help="Drain the search outbox afterwards.")
+def load(paths: tuple[Path, ...], index: bool) -> None:
+    """Validate and apply extracts, as an upload would, with a progress bar."""
+    from registry.admin import load_files
+
+    failed = load_files(_engine(), _gateway() if index else None, paths)
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--parties", default=2000, show_default=True, help="Parties in the national book.")
+@click.option("--banks", default=3, show_default=True)
+@click.option("--seed", "seed_value", default=42, show_default=True)
+@click.option("--out", default=Path("var/extracts"), type=click.Path(path_type=Path), show_default=True)
+@click.option("--load/--no-load", "do_load", default=True, help="Register the banks and load them.")
+def seed(parties: int, banks: int, seed_value: int, out: Path, do_load: bool) -> None:
+    """Write synthetic banks' full extracts (the banks' own format) and load them."""
+    from registry.admin import seed_and_load
+
+    seed_and_load(_engine(), _gateway() if do_load else None, parties, banks, seed_value, out, do_load)
+
+
+@main.group()
+def index() -> None:
+    """The Elasticsearch index (Postgres is the truth)."""
+
+
+@index.command("drain")
+def index_drain() -> None:
+    """Index every party waiting in the outbox."""
+    from registry.indexing import drain_outbox
+
+    click.echo(f"{drain_outbox(_engine(), _gateway())} documents indexed")
+
+
+@index.command("rebuild")
+def index_rebuild() -> None:
+    """Build a new index from Postgres and move the alias to it (no downtime)."""
+    from tqdm import tqdm
+
+    from registry.indexing import rebuild
+
+    with tqdm(unit=" parties", desc="indexing") as bar:
+        total = rebuild(_engine(), _gateway(), progress=bar.update)
+    click.echo(f"{total} documents in the new index")
+
+
+@index.command("check")
+def index_check() -> None:
+    """Compare current parties per institution in Postgres and Elasticsearch."""
+    from registry.indexing import compare_counts
+
+    rows = compare_counts(_engine(), _gateway())
+    click.echo(json.dumps(rows, indent=2))
+    if not all(r["ok"] for r in rows):
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Do what is waiting, then exit.")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between polls.")
+def worker(once: bool, interval: float) -> None:
+    """Drain the search outbox (and, later, process uploaded extracts) in a loop."""
+    from registry.worker import run_worker
+
+    run_worker(_engine(), _gateway(), once=once, interval=interval)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--workers", default=2, show_default=True)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the registry with gunicorn."""
+    import os
+
+    _settings()  # fail here, clearly, if the services are not configured
+    os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--workers", str(workers),
+                               "--bind", f"{host}:{port}", "--access-logfile", "-",
+                               "registry.wsgi:app"])
+
+
+from registry.cli_access import register as _register_access  # noqa: E402
+from registry.cli_access import register_demo as _register_demo  # noqa: E402
+
+_register_access(main, _engine)
+_register_demo(main, _engine)

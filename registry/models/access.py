@@ -1,0 +1,128 @@
+"""Who may look: agencies, users, API tokens, cases and their assigned investigators."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, func
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from registry.models.base import Base
+
+ROLES = ("investigator", "supervisor", "auditor", "administrator")
+
+# The legal bases a search may rest on (a controlled list, as the UNCAC expert meeting and
+# Article 32a of the EU AML Directive tie access to a defined purpose).
+LEGAL_BASES = (
+    "domestic_criminal_investigation",
+    "asset_recovery",
+    "fiu_analysis",
+    "incoming_mla_request",
+    "tax_investigation",
+    "sanctions_enforcement",
+)
+
+# UNCAC chapter III offences (articles 15-25) plus money laundering under national law.
+OFFENCES = (
+    "bribery_national_officials",      # art. 15
+    "bribery_foreign_officials",       # art. 16
+    "embezzlement_public_official",    # art. 17
+    "trading_in_influence",            # art. 18
+    "abuse_of_functions",              # art. 19
+    "illicit_enrichment",              # art. 20
+    "bribery_private_sector",          # art. 21
+    "embezzlement_private_sector",     # art. 22
+    "laundering_proceeds",             # art. 23
+    "concealment",                     # art. 24
+    "obstruction_of_justice",          # art. 25
+    "money_laundering",
+)
+
+
+class Agency(Base):
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    country: Mapped[str | None] = mapped_column(String(2))
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('investigator', 'supervisor', 'auditor', "
+                                      "'administrator')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    rate_limit: Mapped[str | None] = mapped_column(String(100))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ApiToken(Base):
+    """A bearer token; only its SHA-256 is stored, the token itself is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (CheckConstraint("status IN ('open', 'closed')", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(100), unique=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    legal_basis: Mapped[str] = mapped_column(String(60))
+    # For an incoming mutual-legal-assistance request: the requesting state.
+    requesting_state: Mapped[str | None] = mapped_column(String(2))
+    offence: Mapped[str] = mapped_column(String(60))
+    subjects: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    opened_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    closed_at: Mapped[datetime | None]
+
+
+class CaseAssignment(Base):
+    __tablename__ = "case_assignments"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    assigned_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class CooperationRequest(Base):
+    """An international cooperation request received or sent (UNCAC art. 46 statistics)."""
+
+    __tablename__ = "cooperation_requests"
+    __table_args__ = (CheckConstraint("direction IN ('received', 'sent')", name="direction"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[str] = mapped_column(String(10))
+    counterpart_state: Mapped[str] = mapped_column(String(2))
+    assistance_type: Mapped[str] = mapped_column(String(60))
+    legal_basis: Mapped[str] = mapped_column(String(60))
+    offence: Mapped[str] = mapped_column(String(60))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    received_on: Mapped[date | None] = mapped_column(Date)
+    acknowledged_on: Mapped[date | None] = mapped_column(Date)
+    executed_on: Mapped[date | None] = mapped_column(Date)
+    refused_on: Mapped[date | None] = mapped_column(Date)
+    refusal_reason: Mapped[str | None] = mapped_column(Text)
+    confidential: Mapped[bool] = mapped_column(Boolean, default=True)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)

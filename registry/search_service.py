@@ -1,0 +1,91 @@
+"""Person search for an investigator working under a case: candidates from Elasticsearch,
+re-scored in Python, enriched from Postgres, and audited in the same transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry import audit
+from registry.auth import Caller
+from registry.errors import Forbidden
+from registry.models import Account, AccountRole, Case, CaseAssignment, Institution
+from search.gateway import SearchGateway
+from search.names import analyse_name, name_similarity
+from search.queries import PersonQuery, person_search
+
+
+class PersonSearchService:
+    def __init__(self, session: Session, gateway: SearchGateway) -> None:
+        self.session = session
+        self.gateway = gateway
+
+    def open_case(self, caller: Caller, case_id: int, tag: str, client: str | None) -> Case:
+        """The case the caller works under, or an audited refusal."""
+        case = self.session.get(Case, case_id)
+        assigned = case is not None and self.session.get(CaseAssignment, (case_id, caller.id)) is not None
+        if case is None or case.status != "open" or not assigned:
+            reason = ("no such case" if case is None else "the case is closed"
+                      if case.status != "open" else "you are not assigned to this case")
+            audit.record(self.session, tag, "refused", user_id=caller.id, actor=caller.name,
+                         role=caller.role, client_address=client, case_id=case.id if case else None,
+                         detail=reason, parameters={"case_id": case_id})
+            raise Forbidden(f"Search refused: {reason}. Every search must name an open case "
+                            "you are assigned to.")
+        return case
+
+    def search(self, caller: Caller, case_id: int, query: PersonQuery, limit: int,
+               client: str | None) -> list[dict[str, Any]]:
+        case = self.open_case(caller, case_id, "search:person:query", client)
+        hits = self.gateway.search(person_search(query))["hits"]["hits"]
+        results = sorted((self._rescore(query, hit) for hit in hits), key=lambda r: -r["score"])[:limit]
+        for result in results:
+            result["accounts"] = self._accounts(result["institution_id"], result["customer_id"])
+        audit.record(self.session, "search:person:query", "ok", user_id=caller.id, actor=caller.name,
+                     role=caller.role, client_address=client, case_id=case.id,
+                     legal_basis=case.legal_basis, parameters=_parameters(query),
+                     result_count=len(results), result_ids=[r["id"] for r in results])
+        return results
+
+    def _rescore(self, query: PersonQuery, hit: dict[str, Any]) -> dict[str, Any]:
+        source = hit["_source"]
+        shown = source["display"]
+        names = [shown.get("full_name", ""), *shown.get("other_names", [])]
+        wanted = analyse_name(query.name)
+        similarity = max(name_similarity(wanted, analyse_name(n)) for n in names if n)
+        score, evidence = similarity, [f"name similarity {similarity:.2f}"]
+        if query.birth_date and source.get("birth_date"):
+            agrees = source["birth_date"].startswith(query.birth_date) or query.birth_date.startswith(source["birth_date"])
+            score = score * (1.0 if agrees else 0.7)
+            evidence.append("birth date agrees" if agrees else "birth date conflicts")
+        return {"id": hit["_id"], "score": round(min(score, 1.0), 4), "explanation": evidence,
+                "institution": source["institution"], "institution_id": source["institution_id"],
+                "customer_id": source["ref"], "party": shown}
+
+    def _accounts(self, institution_id: int, party_ref: str) -> list[dict[str, Any]]:
+        rows = self.session.execute(
+            select(Account, AccountRole.role, AccountRole.valid_from, AccountRole.valid_to, Institution.code)
+            .join(AccountRole, (AccountRole.institution_id == Account.institution_id)
+                  & (AccountRole.account_ref == Account.ref))
+            .join(Institution, Institution.id == Account.institution_id)
+            .where(AccountRole.institution_id == institution_id, AccountRole.party_ref == party_ref,
+                   AccountRole.superseded_at.is_(None), Account.superseded_at.is_(None))
+        ).all()
+        return [{"institution": code, "account_id": a.ref, "iban": a.iban, "number": a.number,
+                 "type": a.type, "currency": a.currency, "role": role,
+                 "opened_on": _iso(a.opened_on), "closed_on": _iso(a.closed_on),
+                 "role_from": _iso(start), "role_to": _iso(end)}
+                for a, role, start, end, code in rows]
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _parameters(query: PersonQuery) -> dict[str, Any]:
+    values = {"name": query.name, "birth_date": query.birth_date, "nationality": query.nationality,
+              "identifier": query.identifier, "as_of": _iso(query.as_of)}
+    return {k: v for k, v in values.items() if v is not None}

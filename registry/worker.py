@@ -1,0 +1,39 @@
+"""`registry worker`: keeps Elasticsearch following Postgres."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from types import FrameType
+
+from elasticsearch import ApiError, TransportError
+from sqlalchemy import Engine
+
+from registry.indexing import IndexingFailed, drain_outbox
+from search.gateway import SearchGateway
+
+log = logging.getLogger("registry.worker")
+
+
+def run_worker(engine: Engine, gateway: SearchGateway, once: bool = False, interval: float = 2.0) -> None:
+    stopping = False
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    while not stopping:
+        try:
+            indexed = drain_outbox(engine, gateway)
+            if indexed:
+                log.info("indexed %d documents", indexed)
+        except (TransportError, ApiError, IndexingFailed) as error:
+            # Elasticsearch is away: the outbox keeps every change until it is back.
+            log.warning("indexing postponed: %s", error)
+        if once:
+            return
+        time.sleep(interval)

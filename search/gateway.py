@@ -1,0 +1,86 @@
+"""Index lifecycle and I/O: versioned indices read and written only through an alias."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from elasticsearch import Elasticsearch, NotFoundError
+from elasticsearch.helpers import streaming_bulk
+
+from search.mappings import PARTIES_MAPPING, PARTIES_SETTINGS, parties_alias, parties_index_name
+
+
+class SearchGateway:
+    def __init__(self, es: Elasticsearch, prefix: str) -> None:
+        self.es = es
+        self.prefix = prefix
+        self.alias = parties_alias(prefix)
+
+    def create_index(self) -> str:
+        name = parties_index_name(self.prefix, time.strftime("%Y%m%d%H%M%S") + f"{time.time_ns() % 1000:03d}")
+        self.es.indices.create(index=name, mappings=PARTIES_MAPPING, settings=PARTIES_SETTINGS)
+        return name
+
+    def ensure_index(self) -> str:
+        """The index behind the alias, created (and aliased) the first time."""
+        current = self.current_index()
+        if current is not None:
+            return current
+        name = self.create_index()
+        self.es.indices.put_alias(index=name, name=self.alias)
+        return name
+
+    def current_index(self) -> str | None:
+        try:
+            aliases = self.es.indices.get_alias(name=self.alias)
+        except NotFoundError:
+            return None
+        return next(iter(aliases.keys()), None)
+
+    def move_alias(self, new_index: str) -> None:
+        """Atomically point the alias at `new_index` and drop the old index."""
+        old = self.current_index()
+        actions: list[dict[str, Any]] = [{"add": {"index": new_index, "alias": self.alias}}]
+        if old is not None and old != new_index:
+            actions.insert(0, {"remove": {"index": old, "alias": self.alias}})
+        self.es.indices.update_aliases(actions=actions)
+        if old is not None and old != new_index:
+            self.es.indices.delete(index=old)
+
+    def bulk(self, actions: Iterable[dict[str, Any]], index: str | None = None,
+             chunk_size: int = 2000) -> tuple[int, list[dict[str, Any]]]:
+        """Index and delete documents; returns (count done, errors)."""
+        target = index or self.alias
+        done, errors = 0, []
+        for ok, item in streaming_bulk(self.es, _targeted(actions, target), chunk_size=chunk_size,
+                                       raise_on_error=False, raise_on_exception=True,
+                                       max_retries=3, request_timeout=120):
+            op = next(iter(item.values()))
+            # Deleting what is already gone is what we wanted.
+            if ok or (op.get("status") == 404 and "delete" in item):
+                done += 1
+            else:
+                errors.append(item)
+        return done, errors
+
+    def refresh(self) -> None:
+        self.es.indices.refresh(index=self.alias)
+
+    def search(self, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.es.search(index=self.alias, **body))
+
+    def counts_by_institution(self) -> dict[int, int]:
+        response = self.es.search(index=self.alias, size=0, aggs={
+            "by": {"terms": {"field": "institution_id", "size": 10000}}})
+        return {int(b["key"]): int(b["doc_count"]) for b in response["aggregations"]["by"]["buckets"]}
+
+    def delete_all(self) -> None:
+        """Drop every index of this prefix (used by tests that own their prefix)."""
+        self.es.indices.delete(index=f"{self.prefix}-parties-*", ignore_unavailable=True)
+
+
+def _targeted(actions: Iterable[dict[str, Any]], index: str) -> Iterator[dict[str, Any]]:
+    for action in actions:
+        yield {"_index": index, **action}

@@ -1,0 +1,57 @@
+"""Index mappings as plain dicts. Names are analysed in Python (search.names) into keyword
+fields, because the Elasticsearch distribution we run has no ICU, phonetic or n-gram
+analysers, and because Postgres and Elasticsearch must agree on what a name folds to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Bump when the mapping changes: `registry index rebuild` then fills a new index and moves
+# the alias, with no downtime for searches.
+PARTIES_VERSION = 1
+
+KEYWORD = {"type": "keyword"}
+
+PARTIES_MAPPING: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "institution_id": {"type": "integer"},
+        "institution": KEYWORD,
+        "ref": KEYWORD,
+        "kind": KEYWORD,
+        # The folded full name, for the baseline fuzzy `match` and for phrase-ish scoring.
+        "name_text": {"type": "text", "analyzer": "standard"},
+        "name_tokens": KEYWORD,
+        "name_phonetic": KEYWORD,
+        "name_nicknames": KEYWORD,
+        "name_initials": KEYWORD,
+        "name_trigrams": KEYWORD,
+        "birth_date": KEYWORD,
+        "birth_keys": KEYWORD,
+        "nationalities": KEYWORD,
+        "countries": KEYWORD,
+        "identifiers": KEYWORD,
+        "pep": {"type": "boolean"},
+        "valid_from": {"type": "date"},
+        "valid_to": {"type": "date"},
+        # What a result shows, kept as reported; not searchable.
+        "display": {"type": "object", "enabled": False},
+    },
+}
+
+PARTIES_SETTINGS: dict[str, Any] = {
+    "number_of_shards": 1,
+    # One node: replicas could never be assigned and would keep the index yellow.
+    "number_of_replicas": 0,
+    "refresh_interval": "1s",
+    "max_result_window": 1000,
+}
+
+
+def parties_alias(prefix: str) -> str:
+    return f"{prefix}-parties"
+
+
+def parties_index_name(prefix: str, suffix: str) -> str:
+    return f"{prefix}-parties-v{PARTIES_VERSION}-{suffix}"

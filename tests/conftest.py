@@ -1,0 +1,99 @@
+"""Shared fixtures. Integration tests talk to the real services `make test` starts (or those
+DATABASE_URL, ELASTICSEARCH_URL and REDIS_URL point at); each run gets its own database and
+its own index prefix, removed at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from registry import localservices
+from registry.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def base_settings() -> Settings:
+    localservices.load_env_file(ROOT)
+    return Settings.from_env()
+
+
+@pytest.fixture(scope="session")
+def settings(base_settings: Settings) -> Iterator[Settings]:
+    """A database and an index prefix of this test run's own."""
+    run = uuid.uuid4().hex[:8]
+    url = make_url(base_settings.database_url)
+    test_db = f"registry_test_{run}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{test_db}"'))
+    test_settings = replace(
+        base_settings,
+        database_url=url.set(database=test_db).render_as_string(hide_password=False),
+        index_prefix=f"test-{run}", testing=True, secret_key="test-secret",
+        upload_dir=ROOT / "var" / "test-uploads" / run,
+    )
+    from registry.db import make_engine
+    from registry.migrate import upgrade
+
+    engine = make_engine(test_settings.database_url, pool_size=2)
+    upgrade(engine)
+    engine.dispose()
+    yield test_settings
+    from registry.app import make_es
+
+    make_es(test_settings.elasticsearch_url).indices.delete(
+        index=f"{test_settings.index_prefix}-*", ignore_unavailable=True)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{test_db}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    from registry.db import make_engine
+
+    eng = make_engine(settings.database_url, pool_size=5)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings):  # type: ignore[no-untyped-def]
+    from registry.app import create_app
+
+    application = create_app(settings)
+    yield application
+    application.extensions["registry"].engine.dispose()
+
+
+@pytest.fixture()
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def gateway(settings: Settings):  # type: ignore[no-untyped-def]
+    from registry.app import make_es
+    from search.gateway import SearchGateway
+
+    return SearchGateway(make_es(settings.elasticsearch_url), settings.index_prefix)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "integration" in str(item.path):
+            item.add_marker(pytest.mark.integration)
+
+
+os.environ.setdefault("REGISTRY_ROOT", str(ROOT))
