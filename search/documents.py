@@ -22,7 +22,8 @@ def identifier_keys(identifiers: Iterable[Mapping[str, Any]]) -> list[str]:
             continue
         scheme = str(ident.get("scheme") or "other").lower()
         normal = normalise_identifier(scheme, ident.get("country"), value)
-        keys.update({normal, f"{scheme}:{normal}"})
+        # A query rarely knows the scheme: the plain compact form must match it too.
+        keys.update({normal, f"{scheme}:{normal}", normalise_identifier("", None, value)})
     return sorted(keys)
 
 

@@ -66,8 +66,9 @@ def name_clauses(name: str) -> list[dict[str, Any]]:
 def person_search(query: PersonQuery) -> dict[str, Any]:
     should = name_clauses(query.name)
     if query.birth_date:
-        keys = birth_date_keys(query.birth_date)
-        should.append({"terms": {"birth_keys": keys, "boost": 1.0}})
+        # The exact date proves more than a shared year or a day-month swap.
+        should.append({"term": {"birth_date": {"value": query.birth_date, "boost": 2.0}}})
+        should.append({"terms": {"birth_keys": birth_date_keys(query.birth_date), "boost": 0.5}})
     if query.nationality:
         should.append({"term": {"countries": {"value": query.nationality.upper(), "boost": 0.5}}})
     if query.identifier:
