@@ -180,7 +180,7 @@ class ExtractLoader:
             header = read_header(path)
         except ExtractRejected as error:
             return self._record_rejection(None, path, digest, error.report, extract_id)
-        with Session(self.engine) as session:
+        with Session(self.engine, expire_on_commit=False) as session:
             institution = self._institution(session, header, uploader)
             duplicate = session.execute(select(Extract.id).where(
                 Extract.institution_id == institution.id, Extract.content_hash == digest,
@@ -271,7 +271,7 @@ class ExtractLoader:
         return LoadResult(extract.id, "rejected", report=report)
 
     def _reject_by_id(self, extract_id: int, report: ErrorReport) -> LoadResult:
-        with Session(self.engine) as session:
+        with Session(self.engine, expire_on_commit=False) as session:
             extract = session.get(Extract, extract_id)
             assert extract is not None
             return self._reject(session, extract, report)
