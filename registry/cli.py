@@ -21,9 +21,14 @@ def _settings() -> Settings:
 
 
 def _engine() -> Any:
+    """One engine per command, disposed when the command ends (no connection outlives it)."""
     from registry.db import make_engine
 
-    return make_engine(_settings().database_url, pool_size=2)
+    ctx = click.get_current_context().find_root()
+    if "engine" not in ctx.meta:
+        ctx.meta["engine"] = make_engine(_settings().database_url, pool_size=2)
+        ctx.call_on_close(ctx.meta["engine"].dispose)
+    return ctx.meta["engine"]
 
 
 def _gateway() -> Any:

@@ -51,6 +51,8 @@ def drain_outbox(engine: Engine, gateway: SearchGateway, batch: int = 5000) -> i
         with engine.begin() as conn:
             claimed = conn.execute(text(CLAIM_BATCH), {"limit": batch}).all()
             if not claimed:
+                if total:
+                    gateway.refresh()  # what was loaded is searchable when this returns
                 return total
             rows = _current_parties(conn, {(r.institution_id, r.party_ref) for r in claimed})
             done, errors = gateway.bulk(_actions(rows, codes))
@@ -100,7 +102,7 @@ def compare_counts(engine: Engine, gateway: SearchGateway) -> list[dict[str, Any
     """Current parties per institution in Postgres beside documents in Elasticsearch."""
     with engine.connect() as conn:
         pg = dict(conn.execute(select(Party.institution_id, func.count()).where(
-            Party.superseded_at.is_(None)).group_by(Party.institution_id)).tuples().all())
+            Party.superseded_at.is_(None)).group_by(Party.institution_id)).all())
         queued = conn.execute(text("SELECT count(*) FROM search_outbox")).scalar_one()
     gateway.refresh()
     es = gateway.counts_by_institution()

@@ -54,9 +54,9 @@ class SearchGateway:
         """Index and delete documents; returns (count done, errors)."""
         target = index or self.alias
         done, errors = 0, []
-        for ok, item in streaming_bulk(self.es, _targeted(actions, target), chunk_size=chunk_size,
-                                       raise_on_error=False, raise_on_exception=True,
-                                       max_retries=3, request_timeout=120):
+        client = self.es.options(request_timeout=120)
+        for ok, item in streaming_bulk(client, _targeted(actions, target), chunk_size=chunk_size,
+                                       raise_on_error=False, raise_on_exception=True, max_retries=3):
             op = next(iter(item.values()))
             # Deleting what is already gone is what we wanted.
             if ok or (op.get("status") == 404 and "delete" in item):

@@ -16,6 +16,8 @@ from search.names import analyse_name, birth_date_keys, normalise_identifier
 CANDIDATES = 50
 # Deep paging makes Elasticsearch sort everything it has seen; we never need to.
 MAX_WINDOW = 1000
+# Enough trigrams for a long name; more only slow the query.
+MAX_TRIGRAMS = 40
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,10 @@ def name_clauses(name: str) -> list[dict[str, Any]]:
         clauses.append({"terms": {"name_nicknames": list(analysis.nicknames), "boost": 1.5}})
     if analysis.trigrams:
         # Trigrams catch what survives neither tokens nor phonetics (joined or split parts).
-        clauses.append({"terms_set": {"name_trigrams": {
-            "terms": list(analysis.trigrams),
-            "minimum_should_match_script": {"source": "Math.max(1, params.num_terms * 0.4)"},
-        }}})
+        # A bool of terms, not terms_set: this distribution has no scripting (painless).
+        grams = list(analysis.trigrams)[:MAX_TRIGRAMS]
+        clauses.append({"bool": {"should": [{"term": {"name_trigrams": g}} for g in grams],
+                                 "minimum_should_match": "40%", "boost": 0.5}})
     return clauses
 
 
