@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session
 from loaders.apply import apply_staged
 from loaders.checks import check_duplicates, check_references
 from loaders.errors import ErrorReport, ExtractRejected, Problem, rejected
-from loaders.reader import parse_line, raw_lines
 from loaders.schemas import CLOSE_SCHEMA, HEADER_SCHEMA, RECORD_SCHEMAS
+from loaders.sources import RecordSource, open_source
 from loaders.staging import Stager, create_staging, stager
 from loaders.tables import TARGETS, close_key
 from registry.models import Extract, Institution
 
 Progress = Callable[[int], None]
+PROGRESS_EVERY = 1000
 
 
 @dataclass
@@ -56,19 +57,15 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_header(path: Path) -> Header:
-    for number, line in raw_lines(path):
-        value, error = parse_line(line)
-        if error or value is None:
-            raise rejected(f"header: {error}", "header", number)
-        if value.get("record") != "header":
-            raise rejected("the first line must be the header record", "header", number)
-        try:
-            data = HEADER_SCHEMA.load(value)
-        except ValidationError as err:
-            raise rejected(f"header: {err.messages}", "header", number) from err
-        return Header(data["institution"], data["kind"], data["as_of"], data["sequence"], data["counts"])
-    raise rejected("the extract is empty")
+def read_header(source: RecordSource) -> Header:
+    number, value = source.header()
+    if value.get("record") != "header":
+        raise rejected("the first record must be the header", "header", number)
+    try:
+        data = HEADER_SCHEMA.load(value)
+    except ValidationError as err:
+        raise rejected(f"header: {err.messages}", "header", number) from err
+    return Header(data["institution"], data["kind"], data["as_of"], data["sequence"], data["counts"])
 
 
 def record_hash(value: dict[str, Any]) -> str:
@@ -76,14 +73,15 @@ def record_hash(value: dict[str, Any]) -> str:
     return hashlib.blake2b(orjson.dumps(body, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
 
 
-def stage_records(path: Path, out: Stager, report: ErrorReport, header: Header,
+def stage_records(source: RecordSource, out: Stager, report: ErrorReport, header: Header,
                   progress: Progress | None = None) -> dict[str, int]:
     """Validate each record and stage the good ones; returns the records read per type."""
     seen = {kind: 0 for kind in TARGETS}
-    lines = raw_lines(path)
-    next(lines)  # the header, already read
-    for number, line in lines:
-        value, error = parse_line(line)
+    read = 0
+    for number, value, error in source.records():
+        read += 1
+        if progress is not None and read % PROGRESS_EVERY == 0:
+            progress(PROGRESS_EVERY)
         if value is None:
             report.add(Problem(number, None, None, error or "unreadable", "syntax"))
             continue
@@ -93,8 +91,8 @@ def stage_records(path: Path, out: Stager, report: ErrorReport, header: Header,
             continue
         seen[kind] += 1
         _stage_one(number, kind, value, out, report, header)
-        if progress is not None and number % 10_000 == 0:
-            progress(10_000)
+    if progress is not None:
+        progress(read % PROGRESS_EVERY)
     return seen
 
 
@@ -177,11 +175,14 @@ class ExtractLoader:
         started = time.monotonic()
         digest = file_hash(path)
         try:
-            header = read_header(path)
+            header = read_header(open_source(path))
+            with Session(self.engine) as session:
+                institution = self._institution(session, header, uploader)
         except ExtractRejected as error:
-            return self._record_rejection(None, path, digest, error.report, extract_id)
+            return self._early_rejection(error.report, extract_id)
+        source = open_source(path)
         with Session(self.engine, expire_on_commit=False) as session:
-            institution = self._institution(session, header, uploader)
+            institution = session.merge(institution)
             duplicate = session.execute(select(Extract.id).where(
                 Extract.institution_id == institution.id, Extract.content_hash == digest,
                 Extract.status == "applied")).scalar()
@@ -193,7 +194,7 @@ class ExtractLoader:
             except ExtractRejected as error:
                 return self._reject(session, extract, error.report)
             session.commit()
-        return self._apply(extract.id, institution.id, header, path, progress, started)
+        return self._apply(extract.id, institution.id, header, source, progress, started)
 
     def _institution(self, session: Session, header: Header, uploader: str | None) -> Institution:
         if uploader is not None and uploader != header.institution:
@@ -230,7 +231,7 @@ class ExtractLoader:
             raise rejected(f"as_of {header.as_of} is older than the last applied extract's "
                            f"{last.as_of}", "sequence", 1)
 
-    def _apply(self, extract_id: int, institution_id: int, header: Header, path: Path,
+    def _apply(self, extract_id: int, institution_id: int, header: Header, source: RecordSource,
                progress: Progress | None, started: float) -> LoadResult:
         report = ErrorReport()
         timings: dict[str, float] = {}
@@ -240,7 +241,7 @@ class ExtractLoader:
                 create_staging(cursor)
                 try:
                     with stager(raw) as out:
-                        seen = stage_records(path, out, report, header, progress)
+                        seen = stage_records(source, out, report, header, progress)
                 except ExtractRejected as error:
                     conn.rollback()
                     return self._reject_by_id(extract_id, error.report)
@@ -276,7 +277,8 @@ class ExtractLoader:
             assert extract is not None
             return self._reject(session, extract, report)
 
-    def _record_rejection(self, institution_id: int | None, path: Path, digest: str,
-                          report: ErrorReport, extract_id: int | None) -> LoadResult:
-        """A file too broken to name its institution is reported, but not stored as an extract."""
-        return LoadResult(extract_id or 0, "rejected", report=report)
+    def _early_rejection(self, report: ErrorReport, extract_id: int | None) -> LoadResult:
+        """Too broken to name its institution: only an upload's own row records it."""
+        if extract_id is None:
+            return LoadResult(0, "rejected", report=report)
+        return self._reject_by_id(extract_id, report)

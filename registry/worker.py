@@ -26,6 +26,8 @@ def run_worker(engine: Engine, gateway: SearchGateway, once: bool = False, inter
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # One line per poll from the transport would bury what the worker itself says.
+    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
     while not stopping:
         try:
             indexed = drain_outbox(engine, gateway)

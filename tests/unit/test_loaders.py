@@ -14,6 +14,7 @@ from marshmallow import ValidationError
 from loaders.errors import ErrorReport, ExtractRejected, Problem
 from loaders.pipeline import date_problems, read_header, record_hash
 from loaders.reader import MAX_DEPTH, parse_line, raw_lines
+from loaders.sources import open_source
 from loaders.schemas import RECORD_SCHEMAS
 
 HEADER = (b'{"record":"header","format":"registry-extract","version":1,"institution":"COBADEFFXXX",'
@@ -25,8 +26,8 @@ def test_header_is_read_from_plain_and_gzip(tmp_path: Path) -> None:
     plain.write_bytes(HEADER)
     packed = tmp_path / "a.jsonl.gz"
     packed.write_bytes(gzip.compress(HEADER))
-    assert read_header(plain) == read_header(packed)
-    assert read_header(plain).institution == "COBADEFFXXX"
+    assert read_header(open_source(plain)) == read_header(open_source(packed))
+    assert read_header(open_source(plain)).institution == "COBADEFFXXX"
 
 
 def test_truncated_gzip_is_a_clear_rejection(tmp_path: Path) -> None:
