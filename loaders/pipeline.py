@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import psycopg
 from marshmallow import ValidationError
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from loaders.apply import apply_staged
@@ -187,7 +187,7 @@ class ExtractLoader:
                 Extract.institution_id == institution.id, Extract.content_hash == digest,
                 Extract.status == "applied")).scalar()
             if duplicate is not None:
-                return LoadResult(duplicate, "duplicate", timings={"total": time.monotonic() - started})
+                return self._duplicate(session, duplicate, extract_id, started)
             extract = self._extract_row(session, institution, header, path, digest, extract_id)
             try:
                 self._check_sequence(session, institution.id, header)
@@ -195,6 +195,19 @@ class ExtractLoader:
                 return self._reject(session, extract, error.report)
             session.commit()
         return self._apply(extract.id, institution.id, header, source, progress, started)
+
+    def _duplicate(self, session: Session, original: int, extract_id: int | None,
+                   started: float) -> LoadResult:
+        """The same content again: acknowledged, nothing written (not even to the index)."""
+        timings = {"total": time.monotonic() - started}
+        if extract_id is not None:
+            upload = session.get(Extract, extract_id)
+            if upload is not None:
+                upload.status, upload.timings = "duplicate", timings
+                upload.counts = {"duplicate_of": original}
+                upload.finished_at = func.now()
+                session.commit()
+        return LoadResult(original, "duplicate", timings=timings)
 
     def _institution(self, session: Session, header: Header, uploader: str | None) -> Institution:
         if uploader is not None and uploader != header.institution:
@@ -252,6 +265,7 @@ class ExtractLoader:
                 if report:
                     conn.rollback()
                     return self._reject_by_id(extract_id, report)
+                self._set_status(extract_id, "applying")
                 counts = apply_staged(cursor, institution_id, extract_id, header.as_of,
                                       header.kind == "full")
                 timings["apply"] = time.monotonic() - started - timings["stage"]
@@ -265,9 +279,15 @@ class ExtractLoader:
                 conn.commit()
         return LoadResult(extract_id, "applied", counts, timings)
 
+    def _set_status(self, extract_id: int, status: str) -> None:
+        # Its own short transaction: whoever polls the upload sees the phase change now.
+        with self.engine.begin() as conn:
+            conn.execute(text("UPDATE extracts SET status = :s WHERE id = :id"),
+                         {"s": status, "id": extract_id})
+
     def _reject(self, session: Session, extract: Extract, report: ErrorReport) -> LoadResult:
         extract.status, extract.errors = "rejected", report.as_json()
-        extract.finished_at = None
+        extract.finished_at = func.now()
         session.commit()
         return LoadResult(extract.id, "rejected", report=report)
 

@@ -15,6 +15,7 @@ from loaders.pipeline import ExtractLoader, LoadResult
 from registry.auth import hash_secret, new_secret
 from registry.indexing import drain_outbox
 from registry.models import Institution
+from registry.scorecard import store_scorecard
 from search.gateway import SearchGateway
 
 
@@ -50,6 +51,8 @@ def load_files(engine: Engine, gateway: SearchGateway | None, paths: Sequence[Pa
             failed += 1
             click.echo(f"{path}: rejected, nothing applied\n{result.report.as_text()}", err=True)
         else:
+            if result.status == "applied":
+                store_scorecard(engine, result.extract_id)
             click.echo(f"{path}: {result.status} (extract {result.extract_id}) "
                        f"{_summary(result)}")
     if gateway is not None:

@@ -176,7 +176,7 @@ def index_check() -> None:
 @click.option("--once", is_flag=True, help="Do what is waiting, then exit.")
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between polls.")
 def worker(once: bool, interval: float) -> None:
-    """Drain the search outbox (and, later, process uploaded extracts) in a loop."""
+    """Load uploaded extracts and drain the search outbox, in a loop."""
     from registry.worker import run_worker
 
     run_worker(_engine(), _gateway(), once=once, interval=interval)

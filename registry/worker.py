@@ -1,4 +1,4 @@
-"""`registry worker`: keeps Elasticsearch following Postgres."""
+"""`registry worker`: loads uploaded extracts and keeps Elasticsearch following Postgres."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from elasticsearch import ApiError, TransportError
 from sqlalchemy import Engine
 
 from registry.indexing import IndexingFailed, drain_outbox
+from registry.processing import process_uploads
 from search.gateway import SearchGateway
 
 log = logging.getLogger("registry.worker")
@@ -29,6 +30,7 @@ def run_worker(engine: Engine, gateway: SearchGateway, once: bool = False, inter
     # One line per poll from the transport would bury what the worker itself says.
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)
     while not stopping:
+        process_uploads(engine)
         try:
             indexed = drain_outbox(engine, gateway)
             if indexed:

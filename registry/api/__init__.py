@@ -7,3 +7,4 @@ from flask import Blueprint
 blueprint = Blueprint("api", __name__)
 
 from registry.api import search  # noqa: E402,F401  (registers the routes)
+from registry.api import extracts  # noqa: E402,F401

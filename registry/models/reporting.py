@@ -67,7 +67,8 @@ class Extract(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(10))
+    # Unknown until the worker has read the header of an upload.
+    kind: Mapped[str | None] = mapped_column(String(10))
     format: Mapped[str] = mapped_column(String(20), default="jsonl")
     sequence: Mapped[int | None] = mapped_column(Integer)
     as_of: Mapped[date | None] = mapped_column(Date)

@@ -53,7 +53,7 @@ def upgrade() -> None:
     op.create_table('extracts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('institution_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=True),
     sa.Column('format', sa.String(length=20), nullable=False),
     sa.Column('sequence', sa.Integer(), nullable=True),
     sa.Column('as_of', sa.Date(), nullable=True),

@@ -1,0 +1,62 @@
+"""The worker's share of uploads: take each waiting extract, in order, and load it.
+
+A worker holds a session-level advisory lock on the extract it works on. If it dies (even
+by SIGKILL) its connection closes, the lock goes with it, and the apply transaction rolls
+back; the next worker finds the extract still unfinished and starts it again from the file.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+
+from loaders.pipeline import ExtractLoader, LoadResult
+from registry.scorecard import store_scorecard
+
+log = logging.getLogger("registry.worker")
+LOCK_SPACE = 0x45585452  # "EXTR": advisory locks of extracts
+UNFINISHED = """
+SELECT e.id, e.path, i.code FROM extracts e JOIN institutions i ON i.id = e.institution_id
+WHERE e.status IN ('received', 'validating', 'applying')
+ORDER BY e.institution_id, e.id
+"""
+
+
+def process_uploads(engine: Engine) -> list[LoadResult]:
+    """Load every unfinished extract nobody else is working on; returns what was done."""
+    with engine.connect() as conn:
+        waiting = conn.execute(text(UNFINISHED)).all()
+    done = []
+    blocked: set[str] = set()
+    for extract_id, path, code in waiting:
+        # One institution's extracts apply in order: skip the rest of a busy institution.
+        if code in blocked:
+            continue
+        result = _process_one(engine, extract_id, Path(path), code)
+        if result is None:
+            blocked.add(code)
+            continue
+        done.append(result)
+    return done
+
+
+def _process_one(engine: Engine, extract_id: int, path: Path, code: str) -> LoadResult | None:
+    with engine.connect() as lock_conn:
+        got = lock_conn.execute(text("SELECT pg_try_advisory_lock(:space, :id)"),
+                                {"space": LOCK_SPACE, "id": extract_id}).scalar()
+        lock_conn.commit()
+        if not got:
+            return None
+        try:
+            log.info("extract %d of %s: loading %s", extract_id, code, path.name)
+            result = ExtractLoader(engine).load(path, uploader=code, extract_id=extract_id)
+            if result.status == "applied":
+                store_scorecard(engine, extract_id)
+            log.info("extract %d: %s", extract_id, result.status)
+            return result
+        finally:
+            lock_conn.execute(text("SELECT pg_advisory_unlock(:space, :id)"),
+                              {"space": LOCK_SPACE, "id": extract_id})
+            lock_conn.commit()
