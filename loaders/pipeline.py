@@ -171,18 +171,23 @@ class ExtractLoader:
         self.engine = engine
 
     def load(self, path: Path, uploader: str | None = None, progress: Progress | None = None,
-             extract_id: int | None = None) -> LoadResult:
+             extract_id: int | None = None, institution_code: str | None = None) -> LoadResult:
+        """`institution_code` names who reports a file without a header of its own (BODS),
+        when that is not the uploader; such a file is that institution's next delta."""
         started = time.monotonic()
         digest = file_hash(path)
         try:
-            header = read_header(open_source(path))
+            reporter = institution_code or uploader
+            sequence = self._next_sequence(reporter) if reporter is not None else None
+            # One source for header and records: a BODS source plans the records once.
+            source = open_source(path, institution=reporter, sequence=sequence)
+            header = read_header(source)
             with Session(self.engine) as session:
-                institution = self._institution(session, header, uploader)
+                found = self._institution(session, header, uploader)
         except ExtractRejected as error:
             return self._early_rejection(error.report, extract_id)
-        source = open_source(path)
         with Session(self.engine, expire_on_commit=False) as session:
-            institution = session.merge(institution)
+            institution = session.merge(found)
             duplicate = session.execute(select(Extract.id).where(
                 Extract.institution_id == institution.id, Extract.content_hash == digest,
                 Extract.status == "applied")).scalar()
@@ -208,6 +213,13 @@ class ExtractLoader:
                 upload.finished_at = func.now()
                 session.commit()
         return LoadResult(original, "duplicate", timings=timings)
+
+    def _next_sequence(self, code: str) -> int:
+        with self.engine.connect() as conn:
+            last = conn.execute(text(
+                "SELECT max(e.sequence) FROM extracts e JOIN institutions i ON i.id = e.institution_id "
+                "WHERE i.code = :code AND e.status = 'applied'"), {"code": code}).scalar()
+        return int(last or 0) + 1
 
     def _institution(self, session: Session, header: Header, uploader: str | None) -> Institution:
         if uploader is not None and uploader != header.institution:
@@ -276,6 +288,10 @@ class ExtractLoader:
                     "finished_at = now() WHERE id = :id"),
                     {"counts": orjson.dumps(counts).decode(), "timings": orjson.dumps(timings).decode(),
                      "id": extract_id})
+                conn.commit()
+                # A big load leaves the planner's statistics behind; later queries (the
+                # scorecard, the next extract's diff) would otherwise pick nested loops.
+                conn.execute(text("ANALYZE parties, accounts, account_roles, ownership_interests"))
                 conn.commit()
         return LoadResult(extract_id, "applied", counts, timings)
 

@@ -201,3 +201,5 @@ from registry.cli_access import register_demo as _register_demo  # noqa: E402
 
 _register_access(main, _engine)
 _register_demo(main, _engine)
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""Nothing is lost: a worker killed mid-apply, an Elasticsearch that is away, a rebuild."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from registry.admin import add_institution
+from registry.app import make_es
+from registry.config import Settings
+from registry.indexing import compare_counts, drain_outbox, rebuild
+from registry.processing import process_uploads
+from search.gateway import SearchGateway
+from search.queries import PersonQuery, person_search
+from tests.integration.helpers import account, person, role, write_extract
+
+PARTIES = 10_000
+
+
+def big_book() -> list[dict]:  # type: ignore[type-arg]
+    records: list[dict] = []  # type: ignore[type-arg]
+    for i in range(PARTIES):
+        records += [person(f"P{i}", f"Karin{i} Lindqvist", birth_date="1966-01-02"),
+                    account(f"A{i}", i), role(f"A{i}", f"P{i}")]
+    return records
+
+
+def new_bank(engine: Engine, prefix: str) -> str:
+    code = prefix + uuid.uuid4().hex[:6].upper() + "XXX"
+    add_institution(engine, code, code)
+    return code
+
+
+def state(engine: Engine, code: str) -> dict[str, object]:
+    """Everything an apply writes, minus ids and clocks: equal states mean equal outcomes."""
+    with engine.connect() as conn:
+        tables = {t: sorted(map(tuple, conn.execute(text(
+            f"SELECT ref, record_hash, superseded_at IS NULL FROM {t} x JOIN institutions i "
+            "ON i.id = x.institution_id WHERE i.code = :c"), {"c": code}).all()))
+            for t in ("parties", "accounts", "account_roles")}
+        tables["outbox"] = conn.execute(text(
+            "SELECT count(*) FROM search_outbox o JOIN institutions i ON i.id = o.institution_id "
+            "WHERE i.code = :c"), {"c": code}).scalar_one()
+        tables["extracts"] = conn.execute(text(
+            "SELECT array_agg(status ORDER BY e.id) FROM extracts e JOIN institutions i "
+            "ON i.id = e.institution_id WHERE i.code = :c"), {"c": code}).scalar_one()
+    return tables
+
+
+def queue(engine: Engine, code: str, path: Path) -> int:
+    with engine.begin() as conn:
+        return int(conn.execute(text(
+            "INSERT INTO extracts (institution_id, path, content_hash, status, format, counts, timings) "
+            "SELECT id, :p, 'x', 'received', 'jsonl', '{}', '{}' FROM institutions WHERE code = :c "
+            "RETURNING id"), {"p": str(path), "c": code}).scalar_one())
+
+
+def status_of(engine: Engine, extract_id: int) -> str:
+    with engine.connect() as conn:
+        return str(conn.execute(text("SELECT status FROM extracts WHERE id = :i"), {"i": extract_id}).scalar_one())
+
+
+def kill_worker_during(engine: Engine, settings: Settings, extract_id: int, phase: str) -> None:
+    env = {**os.environ, "DATABASE_URL": settings.database_url,
+           "ELASTICSEARCH_URL": settings.elasticsearch_url, "REDIS_URL": settings.redis_url,
+           "REGISTRY_INDEX_PREFIX": settings.index_prefix}
+    worker = subprocess.Popen([sys.executable, "-m", "registry.cli", "worker", "--once"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while status_of(engine, extract_id) != phase and time.monotonic() < deadline:
+        assert worker.poll() is None, "the worker finished before it could be killed"
+        time.sleep(0.01)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    assert status_of(engine, extract_id) == phase
+
+
+@pytest.mark.parametrize("phase", ["validating", "applying"])
+def test_a_worker_killed_mid_load_ends_like_an_uninterrupted_one(
+        engine: Engine, settings: Settings, tmp_path: Path, phase: str) -> None:
+    records = big_book()
+    reference = new_bank(engine, "RF")
+    killed = new_bank(engine, "KL")
+    queue(engine, reference, write_extract(tmp_path / "ref.jsonl", reference, records))
+    process_uploads_of(engine, reference)
+    extract_id = queue(engine, killed, write_extract(tmp_path / "kill.jsonl", killed, records))
+    kill_worker_during(engine, settings, extract_id, phase)
+    process_uploads_of(engine, killed)
+    assert status_of(engine, extract_id) == "applied"
+    assert state(engine, killed) == state(engine, reference)
+
+
+def process_uploads_of(engine: Engine, code: str) -> None:
+    """Run the worker's step in this process; `code`'s extract is the only one waiting."""
+    results = process_uploads(engine)
+    assert results and all(r.status == "applied" for r in results), [r.status for r in results]
+
+
+def test_loads_apply_while_elasticsearch_is_away_and_the_index_catches_up(
+        engine: Engine, gateway: SearchGateway, tmp_path: Path) -> None:
+    code = new_bank(engine, "ES")
+    path = write_extract(tmp_path / "x.jsonl", code, [person("P1", "Oskar Halvorsen", birth_date="1950"),
+                                                      account("A1", 1), role("A1", "P1")])
+    queue(engine, code, path)
+    assert [r.status for r in process_uploads(engine)] == ["applied"]
+    away = SearchGateway(make_es("http://127.0.0.1:1"), gateway.prefix)
+    with pytest.raises(Exception):  # noqa: B017 - any transport error: the server is not there
+        drain_outbox(engine, away)
+    assert state(engine, code)["outbox"] == 1  # still queued, nothing lost
+    assert drain_outbox(engine, gateway) >= 1
+    assert state(engine, code)["outbox"] == 0
+    hits = gateway.search(person_search(PersonQuery("Oskar Halvorsen")))["hits"]["hits"]
+    assert any(h["_source"]["institution"] == code for h in hits)
+
+
+def test_rebuild_moves_the_alias_and_keeps_every_party(engine: Engine, gateway: SearchGateway) -> None:
+    drain_outbox(engine, gateway)
+    before = gateway.current_index()
+    total = rebuild(engine, gateway)
+    after = gateway.current_index()
+    assert after != before and before is not None
+    assert not gateway.es.indices.exists(index=before)
+    rows = compare_counts(engine, gateway)
+    assert all(r["ok"] for r in rows)
+    assert total == sum(r["postgres"] for r in rows)
