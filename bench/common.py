@@ -1,0 +1,75 @@
+"""What the benchmarks share: a scratch database of their own, timing, peak memory."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from registry import localservices
+from registry.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def base_settings() -> Settings:
+    os.environ.setdefault("REGISTRY_ROOT", str(ROOT))
+    localservices.load_env_file(ROOT)
+    return Settings.from_env()
+
+
+@contextmanager
+def scratch_database(settings: Settings, name: str, keep: bool = False) -> Iterator[Settings]:
+    """A fresh, migrated database and index prefix for one benchmark run."""
+    url = make_url(settings.database_url)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    scratch = Settings(**{**settings.__dict__,
+                          "database_url": url.set(database=name).render_as_string(hide_password=False),
+                          "index_prefix": name.replace("_", "-")})
+    from registry.db import make_engine
+    from registry.migrate import upgrade
+
+    engine = make_engine(scratch.database_url, pool_size=2)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield scratch
+    finally:
+        if not keep:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def env_for(settings: Settings) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": settings.database_url,
+            "ELASTICSEARCH_URL": settings.elasticsearch_url, "REDIS_URL": settings.redis_url,
+            "REGISTRY_INDEX_PREFIX": settings.index_prefix}
+
+
+def run_measured(argv: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Wall time and peak resident memory (MB) of a child process."""
+    started = time.monotonic()
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    _, status, usage = os.wait4(process.pid, 0)
+    output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+    if status != 0:
+        sys.stderr.write(output)
+        raise RuntimeError(f"{' '.join(argv)} exited with {status}")
+    return {"seconds": round(time.monotonic() - started, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+            "output_tail": output.strip().splitlines()[-1] if output.strip() else ""}
+
+
+def self_peak_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
