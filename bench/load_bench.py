@@ -1,6 +1,6 @@
 """Load and index a national book, then a resend and a 1 % delta; print JSON.
 
-    .venv/bin/python bench/load_bench.py --parties 1000000 --banks 10
+    .venv/bin/python bench/load_bench.py --parties 1000000 --banks 10 --jobs 2
 
 Needs the services (`make services`). Works in a scratch database and index prefix of its
 own (dropped at the end unless --keep). Extracts are cached in var/bench/. Beside our
@@ -107,6 +107,7 @@ def main() -> None:
     parser.add_argument("--banks", type=int, default=10)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--jobs", type=int, default=2, help="banks loaded side by side")
     args = parser.parse_args()
     plan = SeedPlan(parties=args.parties, banks=args.banks, seed=args.seed)
     folder = ROOT / "var" / "bench" / f"book-{args.parties}-{args.banks}-{args.seed}"
@@ -120,7 +121,8 @@ def main() -> None:
         engine.dispose()
         env = env_for(settings)
         files = [str(p) for p in paths]
-        load = run_measured([REGISTRY, "load", "--no-index", *files], env)
+        load = run_measured([REGISTRY, "load", "--no-index", "--jobs", str(args.jobs), *files], env)
+        load["jobs"] = args.jobs
         load["parties_per_s"] = round(args.parties / load["seconds"])
         load["seconds_per_million_parties"] = round(load["seconds"] * 1_000_000 / args.parties, 1)
         result["rows"] = row_counts(settings)

@@ -114,11 +114,12 @@ def institutions_add(code: str, name: str, kind: str, country: str | None) -> No
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--index/--no-index", default=True, help="Drain the search outbox afterwards.")
-def load(paths: tuple[Path, ...], index: bool) -> None:
+@click.option("--jobs", default=1, show_default=True, help="Institutions loaded side by side.")
+def load(paths: tuple[Path, ...], index: bool, jobs: int) -> None:
     """Validate and apply extracts, as an upload would, with a progress bar."""
     from registry.admin import load_files
 
-    failed = load_files(_engine(), _gateway() if index else None, paths)
+    failed = load_files(_engine(), _gateway() if index else None, paths, jobs)
     if failed:
         sys.exit(1)
 
@@ -129,11 +130,13 @@ def load(paths: tuple[Path, ...], index: bool) -> None:
 @click.option("--seed", "seed_value", default=42, show_default=True)
 @click.option("--out", default=Path("var/extracts"), type=click.Path(path_type=Path), show_default=True)
 @click.option("--load/--no-load", "do_load", default=True, help="Register the banks and load them.")
-def seed(parties: int, banks: int, seed_value: int, out: Path, do_load: bool) -> None:
+@click.option("--jobs", default=2, show_default=True, help="Banks loaded side by side.")
+def seed(parties: int, banks: int, seed_value: int, out: Path, do_load: bool, jobs: int) -> None:
     """Write synthetic banks' full extracts (the banks' own format) and load them."""
     from registry.admin import seed_and_load
 
-    seed_and_load(_engine(), _gateway() if do_load else None, parties, banks, seed_value, out, do_load)
+    seed_and_load(_engine(), _gateway() if do_load else None, parties, banks, seed_value, out,
+                  do_load, jobs)
 
 
 @main.group()
