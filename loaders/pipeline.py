@@ -194,6 +194,7 @@ class ExtractLoader:
             if duplicate is not None:
                 return self._duplicate(session, duplicate, extract_id, started)
             extract = self._extract_row(session, institution, header, path, digest, extract_id)
+            extract.format = source.format
             try:
                 self._check_sequence(session, institution.id, header)
             except ExtractRejected as error:

@@ -71,7 +71,25 @@ def parse_line(line: bytes) -> tuple[dict[str, Any] | None, str | None]:
     # Counting brackets first spares the walk for the usual flat record.
     if text.count("{") + text.count("[") > MAX_DEPTH and _depth(value) > MAX_DEPTH:
         return None, f"nested deeper than {MAX_DEPTH} levels"
+    if NUL_ESCAPE in line and has_nul(value):
+        return None, NUL_MESSAGE
     return value, None
+
+
+# JSON carries NUL only as the escape \u0000. Postgres text cannot hold it, and a COPY that
+# meets one fails the whole load; the byte search keeps the walk off almost every line.
+NUL_ESCAPE = b"\\u0000"
+NUL_MESSAGE = "contains a NUL character (\\u0000), which text cannot hold"
+
+
+def has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(key) or has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(has_nul(item) for item in value)
+    return False
 
 
 def _depth(value: Any, level: int = 1) -> int:

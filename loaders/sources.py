@@ -1,15 +1,22 @@
 """Where records come from. Every format yields the same canonical record dicts (the JSON
 Lines shape of docs/extract-format.md), so validation, staging and apply are written once.
+The formats are told apart by their content, never by the file's name (docs/formats.md).
 """
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
+import orjson
+
+from loaders.bods import BodsSource
+from loaders.csv_bundle import CsvBundleSource, is_bundle
 from loaders.errors import rejected
-from loaders.reader import parse_line, raw_lines
+from loaders.reader import MAX_LINE_BYTES, open_extract, parse_line, raw_lines
 
 # (position of the record in the file, the record or None, why it could not be read)
 SourceRecord = tuple[int, dict[str, Any] | None, str | None]
@@ -47,6 +54,39 @@ class JsonLinesSource:
             yield number, value, error
 
 
-def open_source(path: Path) -> RecordSource:
-    """The reader for a file, chosen by its content, not its name."""
+def detect_format(path: Path) -> str:
+    """"csv-bundle" (zip), "bods" (a JSON array, or JSON Lines whose first object is a BODS
+    statement) or "jsonl". Anything unreadable is left to the JSON Lines reader, whose
+    messages say what is wrong with it."""
+    with open(path, "rb") as probe:
+        if is_bundle(probe.read(4)):
+            return "csv-bundle"
+    try:
+        with open_extract(path) as stream:
+            first = stream.readline(MAX_LINE_BYTES + 1).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except (OSError, EOFError, zlib.error, gzip.BadGzipFile):
+        return "jsonl"
+    if first.startswith(b"["):
+        return "bods"
+    try:
+        value = orjson.loads(first)
+    except orjson.JSONDecodeError:
+        return "jsonl"
+    is_statement = isinstance(value, dict) and "statementId" in value and "record" not in value
+    return "bods" if is_statement else "jsonl"
+
+
+def open_source(path: Path, *, institution: str | None = None,
+                sequence: int | None = None) -> RecordSource:
+    """The reader for a file, chosen by its content, not its name. A BODS file has no header
+    naming who reports it and in which sequence: the caller says so with `institution` (the
+    uploader) and `sequence` (the next one expected for that institution)."""
+    kind = detect_format(path)
+    if kind == "csv-bundle":
+        return CsvBundleSource(path)
+    if kind == "bods":
+        if institution is None or sequence is None:
+            raise rejected("a BODS file has no registry header: it must be loaded for an "
+                           "institution, as that institution's next delta", "header")
+        return BodsSource(path, institution, sequence)
     return JsonLinesSource(path)

@@ -37,29 +37,33 @@ def add_institution(engine: Engine, code: str, name: str, kind: str = "bank",
     return key
 
 
-def load_one(loader: ExtractLoader, path: Path, bar: bool = True) -> LoadResult:
+def load_one(loader: ExtractLoader, path: Path, bar: bool = True,
+             institution: str | None = None) -> LoadResult:
     with tqdm(desc=path.name, unit=" records", unit_scale=True, leave=False, disable=not bar) as shown:
         try:
-            return loader.load(path, progress=shown.update)
+            return loader.load(path, progress=shown.update, institution_code=institution)
         except ExtractRejected as error:
             return LoadResult(0, "rejected", report=error.report)
 
 
-def _institution_of(path: Path) -> str:
+def _institution_of(path: Path, institution: str | None) -> str:
+    if institution is not None:
+        return institution  # a BODS file says no more than who it is for
     try:
         return read_header(open_source(path)).institution
     except ExtractRejected:
         return f"unreadable:{path}"  # reported when it is loaded
 
 
-def _load_group(url: str, paths: list[Path], bar: bool) -> list[tuple[Path, LoadResult]]:
+def _load_group(url: str, paths: list[Path], bar: bool,
+                institution: str | None = None) -> list[tuple[Path, LoadResult]]:
     """One institution's files, in order (its sequence numbers must not overtake)."""
     engine = make_engine(url, pool_size=1)
     try:
         loader = ExtractLoader(engine)
         done = []
         for path in paths:
-            result = load_one(loader, path, bar)
+            result = load_one(loader, path, bar, institution)
             if result.status == "applied":
                 store_scorecard(engine, result.extract_id)
             done.append((path, result))
@@ -68,14 +72,16 @@ def _load_group(url: str, paths: list[Path], bar: bool) -> list[tuple[Path, Load
         engine.dispose()
 
 
-def load_files(engine: Engine, gateway: SearchGateway | None, paths: Sequence[Path], jobs: int = 1) -> int:
+def load_files(engine: Engine, gateway: SearchGateway | None, paths: Sequence[Path], jobs: int = 1,
+               institution: str | None = None) -> int:
     """Load files, several institutions at once when jobs > 1; returns how many were rejected."""
     groups: dict[str, list[Path]] = {}
     for path in paths:
-        groups.setdefault(_institution_of(path), []).append(path)
+        groups.setdefault(_institution_of(path, institution), []).append(path)
     url = engine.url.render_as_string(hide_password=False)
     if jobs <= 1 or len(groups) == 1:
-        outcomes = [item for group in groups.values() for item in _load_group(url, group, True)]
+        outcomes = [item for group in groups.values()
+                    for item in _load_group(url, group, True, institution)]
     else:
         # Different institutions touch disjoint rows, so their loads run side by side.
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:

@@ -115,11 +115,13 @@ def institutions_add(code: str, name: str, kind: str, country: str | None) -> No
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--index/--no-index", default=True, help="Drain the search outbox afterwards.")
 @click.option("--jobs", default=1, show_default=True, help="Institutions loaded side by side.")
-def load(paths: tuple[Path, ...], index: bool, jobs: int) -> None:
-    """Validate and apply extracts, as an upload would, with a progress bar."""
+@click.option("--institution", default=None,
+              help="Who reports a BODS file (BODS has no header naming the institution).")
+def load(paths: tuple[Path, ...], index: bool, jobs: int, institution: str | None) -> None:
+    """Validate and apply extracts (JSONL, CSV bundle, BODS), as an upload would."""
     from registry.admin import load_files
 
-    failed = load_files(_engine(), _gateway() if index else None, paths, jobs)
+    failed = load_files(_engine(), _gateway() if index else None, paths, jobs, institution)
     if failed:
         sys.exit(1)
 
