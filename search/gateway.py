@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError
-from elasticsearch.helpers import streaming_bulk
+from elasticsearch.helpers import parallel_bulk
 
 from search.mappings import PARTIES_MAPPING, PARTIES_SETTINGS, parties_alias, parties_index_name
 
@@ -55,8 +55,10 @@ class SearchGateway:
         target = index or self.alias
         done, errors = 0, []
         client = self.es.options(request_timeout=120)
-        for ok, item in streaming_bulk(client, _targeted(actions, target), chunk_size=chunk_size,
-                                       raise_on_error=False, raise_on_exception=True, max_retries=3):
+        # Two sender threads: Python builds the next chunk while Elasticsearch indexes one.
+        for ok, item in parallel_bulk(client, _targeted(actions, target), thread_count=2,
+                                      queue_size=2, chunk_size=chunk_size, raise_on_error=False,
+                                      raise_on_exception=True):
             op = next(iter(item.values()))
             # Deleting what is already gone is what we wanted.
             if ok or (op.get("status") == 404 and "delete" in item):
