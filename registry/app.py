@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import redis
 from elasticsearch import Elasticsearch
@@ -11,7 +12,7 @@ from flask import Flask, Response, g
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from registry import auth, health
+from registry import auth, health, limits
 from registry.config import Settings
 from registry.db import make_engine, make_session_factory
 from registry.errors import register_error_handlers
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key or None, TESTING=settings.testing,
                       MAX_CONTENT_LENGTH=settings.max_upload_bytes)
+    _configure_session_cookie(app, settings)
     engine = make_engine(settings.database_url)
     app.extensions["registry"] = RegistryExtension(
         settings, engine, make_session_factory(engine), make_es(settings.elasticsearch_url),
@@ -61,10 +63,20 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     register_error_handlers(app)
     auth.install(app)
+    limits.install(app)  # after auth: the limits are per signed-in user
     _install_transaction(app)
     _register_blueprints(app)
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)
     return app
+
+
+def _configure_session_cookie(app: Flask, settings: Settings) -> None:
+    # The cookie is never readable by scripts, never sent cross-site, and (outside local
+    # plain-http development) only over TLS; it lives as long as a working day.
+    app.config.update(SESSION_COOKIE_NAME="registry_session", SESSION_COOKIE_HTTPONLY=True,
+                      SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+                      SESSION_COOKIE_SAMESITE="Strict",
+                      PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours))
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,8 +1,9 @@
 """Every endpoint declares who may call it; a request is checked before its view runs.
 
 Declarations: `@allow("public")`, `@allow("institution")` (a reporting institution's API
-key) or `@allow("investigator", "supervisor", ...)` (a user's bearer token). An endpoint
-with no declaration is refused, and a test walks the URL map to keep it that way.
+key) or `@allow("investigator", "supervisor", ...)` (a user's bearer token, or the session
+cookie set by `POST /api/v1/session`). An endpoint with no declaration is refused, and a
+test walks the URL map to keep it that way. Every refusal here is an audit event.
 """
 
 from __future__ import annotations
@@ -11,18 +12,22 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, request, session
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from registry import audit
+from registry.credentials import csrf_matches, is_locked
 from registry.errors import Forbidden, Unauthorized
-from registry.models import ApiToken, Institution, User
+from registry.models import Agency, ApiToken, Institution, User
 
 PUBLIC = "public"
 INSTITUTION = "institution"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -52,45 +57,102 @@ class Caller:
     id: int
     name: str
     role: str
+    agency: str | None = None
+    # The user's own search rate limit, when an administrator set one.
+    rate_limit: str | None = None
 
 
-def _bearer() -> str:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("Send 'Authorization: Bearer <token>'.")
-    return token.strip()
+def caller_fields(caller: Caller | None) -> dict[str, Any]:
+    """Who did it, as every audit event records it."""
+    if caller is None:
+        return {}
+    fields: dict[str, Any] = {"user_id": caller.id} if caller.kind == "user" else {}
+    return {**fields, "actor": caller.name, "role": caller.role, "agency": caller.agency}
 
 
-def _user_caller(session: Session, token: str) -> Caller | None:
-    row = session.execute(
-        select(User).join(ApiToken, ApiToken.user_id == User.id).where(
+def audit_fields(caller: Caller | None) -> dict[str, Any]:
+    """Who did it and from where, for events written while answering a request."""
+    return {**caller_fields(caller), "client_address": request.remote_addr}
+
+
+def _user_query() -> Any:
+    return select(User, Agency.name).outerjoin(Agency, Agency.id == User.agency_id)
+
+
+def user_caller(user: User, agency: str | None) -> Caller:
+    return Caller("user", user.id, user.name, user.role, agency, user.rate_limit)
+
+
+def _token_caller(db: Session, token: str) -> Caller | None:
+    row = db.execute(
+        _user_query().join(ApiToken, ApiToken.user_id == User.id).where(
             ApiToken.token_hash == hash_secret(token),
             ApiToken.revoked_at.is_(None),
             ApiToken.expires_at > datetime.now(UTC),
             User.active.is_(True),
         )
-    ).scalar_one_or_none()
-    return Caller("user", row.id, row.name, row.role) if row else None
+    ).first()
+    return user_caller(*row) if row else None
 
 
-def _institution_caller(session: Session, token: str) -> Caller | None:
-    row = session.execute(
+def _institution_caller(db: Session, token: str) -> Caller | None:
+    row = db.execute(
         select(Institution).where(Institution.api_key_hash == hash_secret(token))
     ).scalar_one_or_none()
     return Caller("institution", row.id, row.code, INSTITUTION) if row else None
 
 
-def authenticate(session: Session, callers: frozenset[str]) -> Caller | None:
-    if PUBLIC in callers:
-        return None
-    token = _bearer()
-    caller = _user_caller(session, token) or _institution_caller(session, token)
+def _bearer_caller(db: Session, header: str) -> Caller:
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Send 'Authorization: Bearer <token>'.")
+    caller = _token_caller(db, token.strip()) or _institution_caller(db, token.strip())
     if caller is None:
         raise Unauthorized("The token is unknown, expired or revoked.")
+    return caller
+
+
+def _cookie_caller(db: Session) -> Caller:
+    """The signed-in user of the session cookie; unsafe methods must echo its CSRF token."""
+    hours = current_app.extensions["registry"].settings.session_hours
+    signed_in = datetime.fromisoformat(session.get("at", "1970-01-01T00:00:00+00:00"))
+    if datetime.now(UTC) - signed_in > timedelta(hours=hours):
+        session.clear()
+        raise Unauthorized("The session has expired; sign in again.")
+    row = db.execute(_user_query().where(User.id == session["uid"], User.active.is_(True))).first()
+    if row is None or is_locked(row[0], datetime.now(UTC)):
+        session.clear()
+        raise Unauthorized("The session's user is no longer allowed in.")
+    if request.method not in SAFE_METHODS and not csrf_matches(
+            session.get("csrf"), request.headers.get(CSRF_HEADER) or request.form.get("csrf_token")):
+        g.refused_caller = user_caller(*row)
+        raise Forbidden(f"A signed-in request that changes something must send {CSRF_HEADER}.",
+                        audit_tag="auth:csrf:refuse")
+    return user_caller(*row)
+
+
+def authenticate(db: Session, callers: frozenset[str]) -> Caller | None:
+    if PUBLIC in callers:
+        return None
+    header = request.headers.get("Authorization")
+    if header is not None:
+        caller = _bearer_caller(db, header)
+    elif session.get("uid") is not None:
+        caller = _cookie_caller(db)
+    else:
+        raise Unauthorized("Send 'Authorization: Bearer <token>', or sign in.")
     if caller.role not in callers:
+        g.refused_caller = caller
         raise Forbidden(f"A {caller.role} may not call this endpoint.")
     return caller
+
+
+def _audit_refusal(db: Session, error: Unauthorized | Forbidden) -> None:
+    caller: Caller | None = g.get("refused_caller")
+    default = "auth:token:refuse" if isinstance(error, Unauthorized) else "auth:endpoint:refuse"
+    audit.record(db, error.extra.pop("audit_tag", default), "refused", **audit_fields(caller),
+                 parameters={"endpoint": request.endpoint, "method": request.method},
+                 detail=error.detail)
 
 
 def install(app: Flask) -> None:
@@ -102,4 +164,9 @@ def install(app: Flask) -> None:
         callers = declared_callers(view)
         if callers is None:
             raise Forbidden("This endpoint declares no callers, so nobody may call it.")
-        g.caller = authenticate(current_app.extensions["registry"].session(), callers)
+        db = current_app.extensions["registry"].session()
+        try:
+            g.caller = authenticate(db, callers)
+        except (Unauthorized, Forbidden) as error:
+            _audit_refusal(db, error)
+            raise

@@ -23,8 +23,22 @@ class Settings:
     upload_dir: Path = Path("var/uploads")
     # Per user and per case (issue: access). Separated by ';' as flask-limiter expects.
     search_rate_limit: str = "30/minute;500/day"
+    # A case is shared by its team, so its budget is larger than one person's.
+    case_rate_limit: str = "120/minute;2000/day"
     max_upload_bytes: int = 2 * 1024**3
     testing: bool = False
+    # The EU keeps search logs five years (AMLD Art. 32a(4)); pruning older events is by hand.
+    audit_retention_days: int = 5 * 365 + 1
+    # Signs checkpoints of the audit chain head; held by whoever must be able to prove the log.
+    audit_signing_key: str = field(default="", repr=False)
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    session_hours: int = 8
+    # Off only for plain-http local development; production is served over TLS.
+    session_cookie_secure: bool = True
+    # Oversight flags searches outside these hours (local time of the registry), weekdays only.
+    working_hours: tuple[int, int] = (7, 19)
+    timezone: str = "UTC"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -42,9 +56,50 @@ class Settings:
             index_prefix=env.get("REGISTRY_INDEX_PREFIX", "registry"),
             secret_key=env.get("REGISTRY_SECRET_KEY", ""),
             upload_dir=Path(env.get("REGISTRY_UPLOAD_DIR", "var/uploads")),
-            search_rate_limit=env.get("REGISTRY_SEARCH_RATE_LIMIT", "30/minute;500/day"),
+            search_rate_limit=_rate(env.get("REGISTRY_SEARCH_RATE_LIMIT", "30/minute;500/day")),
+            case_rate_limit=_rate(env.get("REGISTRY_CASE_RATE_LIMIT", "120/minute;2000/day")),
             max_upload_bytes=int(env.get("REGISTRY_MAX_UPLOAD_BYTES", str(2 * 1024**3))),
+            audit_retention_days=int(env.get("REGISTRY_AUDIT_RETENTION_DAYS", str(5 * 365 + 1))),
+            audit_signing_key=env.get("REGISTRY_AUDIT_SIGNING_KEY", ""),
+            login_max_failures=int(env.get("REGISTRY_LOGIN_MAX_FAILURES", "5")),
+            login_lockout_minutes=int(env.get("REGISTRY_LOGIN_LOCKOUT_MINUTES", "15")),
+            session_hours=int(env.get("REGISTRY_SESSION_HOURS", "8")),
+            session_cookie_secure=env.get("REGISTRY_SESSION_COOKIE_SECURE", "1") != "0",
+            working_hours=_hours(env.get("REGISTRY_WORKING_HOURS", "7-19")),
+            timezone=_timezone(env.get("REGISTRY_TIMEZONE", "UTC")),
         )
+
+
+def _rate(value: str) -> str:
+    """Fail at start-up, not on the first search, when a rate limit is mistyped."""
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError as error:
+        raise ConfigurationError(f"not a rate limit: {value!r} (e.g. 30/minute;500/day)") from error
+    return value
+
+
+def _timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ConfigurationError(f"REGISTRY_TIMEZONE is not a time zone: {value!r}") from error
+    return value
+
+
+def _hours(value: str) -> tuple[int, int]:
+    start, _, end = value.partition("-")
+    try:
+        hours = (int(start), int(end))
+    except ValueError as error:
+        raise ConfigurationError(f"REGISTRY_WORKING_HOURS must look like 7-19, not {value!r}") from error
+    if not 0 <= hours[0] < hours[1] <= 24:
+        raise ConfigurationError(f"REGISTRY_WORKING_HOURS out of range: {value!r}")
+    return hours
 
 
 def _sqlalchemy_url(url: str) -> str:

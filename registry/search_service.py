@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry import audit
-from registry.auth import Caller
+from registry.auth import Caller, caller_fields
 from registry.errors import Forbidden
 from registry.models import Account, AccountRole, Case, CaseAssignment, Institution
 from search.gateway import SearchGateway
@@ -23,29 +23,31 @@ class PersonSearchService:
         self.session = session
         self.gateway = gateway
 
-    def open_case(self, caller: Caller, case_id: int, tag: str, client: str | None) -> Case:
+    def open_case(self, caller: Caller, case_id: int, tag: str, client: str | None,
+                  parameters: dict[str, Any] | None = None) -> Case:
         """The case the caller works under, or an audited refusal."""
         case = self.session.get(Case, case_id)
         assigned = case is not None and self.session.get(CaseAssignment, (case_id, caller.id)) is not None
         if case is None or case.status != "open" or not assigned:
             reason = ("no such case" if case is None else "the case is closed"
                       if case.status != "open" else "you are not assigned to this case")
-            audit.record(self.session, tag, "refused", user_id=caller.id, actor=caller.name,
-                         role=caller.role, client_address=client, case_id=case.id if case else None,
-                         detail=reason, parameters={"case_id": case_id})
+            audit.record(self.session, tag, "refused", **caller_fields(caller), client_address=client,
+                         case_id=case.id if case else None,
+                         legal_basis=case.legal_basis if case else None,
+                         detail=reason, parameters={"case_id": case_id, **(parameters or {})})
             raise Forbidden(f"Search refused: {reason}. Every search must name an open case "
                             "you are assigned to.")
         return case
 
     def search(self, caller: Caller, case_id: int, query: PersonQuery, limit: int,
                client: str | None) -> list[dict[str, Any]]:
-        case = self.open_case(caller, case_id, "search:person:query", client)
+        case = self.open_case(caller, case_id, "search:person:query", client, _parameters(query))
         hits = self.gateway.search(person_search(query))["hits"]["hits"]
         results = sorted((self._rescore(query, hit) for hit in hits), key=lambda r: -r["score"])[:limit]
         for result in results:
             result["accounts"] = self._accounts(result["institution_id"], result["customer_id"])
-        audit.record(self.session, "search:person:query", "ok", user_id=caller.id, actor=caller.name,
-                     role=caller.role, client_address=client, case_id=case.id,
+        audit.record(self.session, "search:person:query", "ok", **caller_fields(caller),
+                     client_address=client, case_id=case.id,
                      legal_basis=case.legal_basis, parameters=_parameters(query),
                      result_count=len(results), result_ids=[r["id"] for r in results])
         return results

@@ -12,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from loaders.schemas import Country, PartialDate
 from registry.api import blueprint
 from registry.auth import allow
+from registry.limits import rate_limited
 from registry.search_service import PersonSearchService
 from search.queries import PersonQuery
 
@@ -37,6 +38,7 @@ class PersonSearchRequest(Schema):
 
 @blueprint.post("/search/persons")
 @allow("investigator")
+@rate_limited("search:person:query")
 def search_persons() -> ResponseReturnValue:
     args = PersonSearchRequest().load(request.get_json(silent=True) or {})
     ext = current_app.extensions["registry"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, func
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, func
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -40,6 +40,14 @@ OFFENCES = (
     "money_laundering",
 )
 
+# How a cooperation request rests in law (UNCAC art. 46 may serve as the treaty itself).
+COOPERATION_BASES = ("uncac_art46", "bilateral_treaty", "multilateral_treaty", "eu_instrument",
+                     "reciprocity", "other")
+ASSISTANCE_TYPES = ("account_information", "evidence_gathering", "freezing", "confiscation",
+                    "asset_return", "service_of_documents", "other")
+# Why a search for this person is sensitive enough to flag for an auditor.
+SENSITIVE_REASONS = ("pep", "agency_staff", "protected_witness", "other")
+
 
 class Agency(Base):
     __tablename__ = "agencies"
@@ -63,6 +71,8 @@ class User(Base):
     rate_limit: Mapped[str | None] = mapped_column(String(100))
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
+    # The last TOTP time step accepted: a code seen once is refused if replayed.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
@@ -126,3 +136,18 @@ class CooperationRequest(Base):
     refusal_reason: Mapped[str | None] = mapped_column(Text)
     confidential: Mapped[bool] = mapped_column(Boolean, default=True)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class SensitiveName(Base):
+    """A person whose searches an auditor must see (PEPs, staff of the agencies themselves).
+
+    Stored folded (search.names.fold), so that the oversight check compares like with like.
+    """
+
+    __tablename__ = "sensitive_names"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    folded: Mapped[str] = mapped_column(Text, index=True)
+    reason: Mapped[str] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

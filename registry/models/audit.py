@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, func
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text, func
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -40,3 +40,24 @@ class AuditEvent(Base):
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     chain_hash: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditCheckpoint(Base):
+    """A signed statement of the chain head: "event `last_event_id` has hash `chain_hash` and
+    is the `event_count`-th event ever written".
+
+    Anyone holding the signing key can check the log was not rewritten wholesale since: a
+    recomputed chain would not match the signed hash. A `prune` checkpoint is the anchor the
+    chain restarts from after older events were deleted under the retention rule.
+    """
+
+    __tablename__ = "audit_checkpoints"
+    __table_args__ = (CheckConstraint("kind IN ('checkpoint', 'prune')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12), default="checkpoint")
+    last_event_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    chain_hash: Mapped[str] = mapped_column(String(64))
+    event_count: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    signature: Mapped[str] = mapped_column(String(64))

@@ -1,12 +1,68 @@
-"""Every endpoint declares who may call it; the audit log refuses edits."""
+"""Who may look: every endpoint declares its callers, tokens and sign-in work as promised,
+refusals are audited, and the database keeps the audit log append-only whoever asks.
+"""
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlparse
 
-from registry.auth import declared_callers
+import pyotp
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from registry import audit
+from registry.auth import CSRF_HEADER, declared_callers
+from registry.config import Settings
+from tests.integration.test_slice import run
+
+PASSWORD = "a long enough passphrase"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def user_with_token(settings: Settings, role: str, agency: str = "FIU", name: str | None = None) -> tuple[str, str]:
+    name = name or unique(role)
+    run(settings, "users", "create", name, "--role", role, "--agency", agency)
+    return name, run(settings, "tokens", "create", name).strip().splitlines()[-1]
+
+
+def open_case(settings: Settings, assignee: str, *subjects: str) -> int:
+    args = [f"--subject={s}" for s in subjects]
+    out = run(settings, "cases", "open", unique("CASE"), "--legal-basis", "fiu_analysis",
+              "--offence", "money_laundering", "--assign", assignee, *args)
+    return int(out.strip().splitlines()[-1])
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def last_event(engine: Engine, **where: object) -> dict[str, object]:
+    clause = " AND ".join(f"{k} = :{k}" for k in where)
+    with engine.connect() as conn:
+        row = conn.execute(text(f"SELECT * FROM audit_events WHERE {clause} ORDER BY id DESC LIMIT 1"),
+                           where).mappings().first()
+    assert row is not None, f"no audit event where {where}"
+    return dict(row)
+
+
+def with_password(settings: Settings, role: str) -> tuple[str, str]:
+    """A user with a password and a TOTP secret; returns (name, secret)."""
+    name, _ = user_with_token(settings, role)
+    uri = run(settings, "users", "password", name, "--password", PASSWORD).strip().splitlines()[-1]
+    return name, parse_qs(urlparse(uri).query)["secret"][0]
+
+
+def sign_in(client, name: str, secret: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    return client.post("/api/v1/session", json={"name": name, "password": password,
+                                                "totp": pyotp.TOTP(secret).now()})
 
 
 def test_every_endpoint_declares_its_callers(app) -> None:  # type: ignore[no-untyped-def]
@@ -21,10 +77,133 @@ def test_search_needs_a_token(client) -> None:  # type: ignore[no-untyped-def]
     assert response.mimetype == "application/problem+json"
 
 
-def test_audit_events_cannot_be_updated_or_deleted(engine) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_token_is_refused_and_audited(client, engine) -> None:  # type: ignore[no-untyped-def]
+    response = client.post("/api/v1/search/persons", headers=bearer("reg_not-a-token"),
+                           json={"case_id": 1, "name": "Anna Schmidt"})
+    assert response.status_code == 401
+    event = last_event(engine, tag="auth:token:refuse")
+    assert event["outcome"] == "refused" and event["parameters"]["endpoint"] == "api.search_persons"
+
+
+def test_auditor_may_not_search_and_the_refusal_is_audited(client, engine, settings) -> None:  # type: ignore[no-untyped-def]
+    name, token = user_with_token(settings, "auditor")
+    response = client.post("/api/v1/search/persons", headers=bearer(token),
+                           json={"case_id": 1, "name": "Anna Schmidt"})
+    assert response.status_code == 403
+    event = last_event(engine, tag="auth:endpoint:refuse", actor=name)
+    assert (event["role"], event["agency"], event["outcome"]) == ("auditor", "FIU", "refused")
+
+
+def test_revoked_and_expired_tokens_are_refused(client, settings, engine) -> None:  # type: ignore[no-untyped-def]
+    name, token = user_with_token(settings, "auditor")
+    assert client.get("/api/v1/audit/events?limit=1", headers=bearer(token)).status_code == 200
+    assert run(settings, "tokens", "revoke", name).strip().splitlines()[-1] == "1"
+    assert client.get("/api/v1/audit/events?limit=1", headers=bearer(token)).status_code == 401
+    other, old = user_with_token(settings, "auditor")
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO audit_events (tag, outcome, parameters, result_ids) "
-                          "VALUES ('test:audit:insert', 'ok', '{}', '{}')"))
+        conn.execute(text("UPDATE api_tokens SET expires_at = now() - interval '1 second' "
+                          "WHERE user_id = (SELECT id FROM users WHERE name = :n)"), {"n": other})
+    assert client.get("/api/v1/audit/events?limit=1", headers=bearer(old)).status_code == 401
+
+
+@pytest.mark.parametrize("why", ["closed", "not_assigned"])
+def test_search_under_a_closed_or_foreign_case_is_refused_and_audited(client, settings, engine, why) -> None:  # type: ignore[no-untyped-def]
+    name, token = user_with_token(settings, "investigator")
+    colleague, _ = user_with_token(settings, "investigator")
+    case_id = open_case(settings, name if why == "closed" else colleague)
+    if why == "closed":
+        with engine.connect() as conn:
+            ref = conn.execute(text("SELECT reference FROM cases WHERE id = :i"), {"i": case_id}).scalar_one()
+        run(settings, "cases", "close", ref)
+    response = client.post("/api/v1/search/persons", headers=bearer(token),
+                           json={"case_id": case_id, "name": "Anna Schmidt"})
+    assert response.status_code == 403
+    assert "case" in response.json["detail"]
+    event = last_event(engine, tag="search:person:query", actor=name)
+    assert (event["outcome"], event["case_id"], event["legal_basis"]) == ("refused", case_id, "fiu_analysis")
+    assert event["parameters"]["name"] == "Anna Schmidt", "a refusal records what was asked"
+
+
+def test_sign_in_with_password_and_totp_sets_a_safe_cookie(client, settings, engine) -> None:  # type: ignore[no-untyped-def]
+    name, secret = with_password(settings, "auditor")
+    response = sign_in(client, name, secret)
+    assert response.status_code == 201, response.json
+    cookie = response.headers["Set-Cookie"]
+    assert "registry_session=" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert ("Secure" in cookie) == settings.session_cookie_secure
+    assert last_event(engine, tag="auth:session:create", actor=name)["outcome"] == "ok"
+    # A TOTP code is accepted once: replaying it within its 30 seconds is refused.
+    assert sign_in(client, name, secret).status_code == 401
+
+
+def test_cookie_session_needs_the_csrf_token_for_changes(app, settings, engine) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    name, secret = with_password(settings, "supervisor")
+    csrf = sign_in(client, name, secret).json["csrf_token"]
+    stats = client.get("/api/v1/statistics/cooperation")
+    assert stats.status_code == 200, "a signed-in GET needs no CSRF token"
+    body = {"direction": "received", "counterpart_state": "FR", "assistance_type": "freezing",
+            "legal_basis": "uncac_art46", "offence": "money_laundering", "received_on": "1999-01-05"}
+    refused = client.post("/api/v1/cooperation/requests", json=body)
+    assert refused.status_code == 403 and CSRF_HEADER in refused.json["detail"]
+    assert last_event(engine, tag="auth:csrf:refuse", actor=name)["outcome"] == "refused"
+    accepted = client.post("/api/v1/cooperation/requests", json=body, headers={CSRF_HEADER: csrf})
+    assert accepted.status_code == 201, accepted.json
+    assert client.delete("/api/v1/session").status_code == 204
+    assert client.get("/api/v1/statistics/cooperation").status_code == 401
+
+
+def test_repeated_failures_lock_the_account(app, settings, engine) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    name, secret = with_password(settings, "investigator")
+    for _ in range(settings.login_max_failures):
+        assert sign_in(client, name, secret, password="wrong " + PASSWORD).status_code == 401
+    locked = sign_in(client, name, secret)
+    assert locked.status_code == 401 and "locked" in locked.json["detail"]
+    event = last_event(engine, tag="auth:session:create", actor=name)
+    assert event["outcome"] == "refused" and "locked" in event["detail"]
+    with engine.connect() as conn:
+        until = conn.execute(text("SELECT locked_until FROM users WHERE name = :n"), {"n": name}).scalar_one()
+    assert until > datetime.now(UTC) + timedelta(minutes=settings.login_lockout_minutes - 1)
+
+
+def test_unknown_user_and_wrong_code_get_the_same_answer(client, settings) -> None:  # type: ignore[no-untyped-def]
+    name, secret = with_password(settings, "investigator")
+    unknown = client.post("/api/v1/session", json={"name": unique("nobody"), "password": PASSWORD,
+                                                   "totp": "123456"})
+    wrong_code = client.post("/api/v1/session", json={"name": name, "password": PASSWORD,
+                                                      "totp": "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"})
+    assert unknown.status_code == wrong_code.status_code == 401
+    assert unknown.json["detail"] == wrong_code.json["detail"]
+
+
+def test_audit_events_cannot_be_updated_or_deleted(engine) -> None:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:  # chained, as every writer must, so the log still verifies
+        audit.record(session, "test:audit:insert", "ok")
+        session.commit()
     for statement in ("UPDATE audit_events SET outcome = 'edited'", "DELETE FROM audit_events"):
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
             conn.execute(text(statement))
+
+
+@pytest.mark.parametrize("statement, allowed", [
+    ("INSERT INTO audit_events (tag, outcome, parameters, result_ids) VALUES ('t:t:t', 'ok', '{}', '{}')", True),
+    ("SELECT count(*) FROM audit_events", True),
+    ("SELECT count(*) FROM parties", True),
+    ("UPDATE users SET failed_logins = failed_logins WHERE false", True),
+    ("UPDATE audit_events SET outcome = 'x' WHERE false", False),
+    ("DELETE FROM audit_events WHERE false", False),
+    ("TRUNCATE audit_events", False),
+    ("DELETE FROM audit_checkpoints WHERE false", False),
+    ("SELECT prune_audit_events(0)", False),
+])
+def test_application_role_may_append_to_the_audit_log_but_not_change_it(engine, statement, allowed) -> None:  # type: ignore[no-untyped-def]
+    # Privileges are checked before triggers, so "permission denied" here is the role's own.
+    with engine.connect() as conn, conn.begin() as outer:
+        conn.execute(text("SET LOCAL ROLE registry_app"))
+        if allowed:
+            conn.execute(text(statement))
+        else:
+            with pytest.raises(DBAPIError, match=re.compile("permission denied", re.I)):
+                conn.execute(text(statement))
+        outer.rollback()

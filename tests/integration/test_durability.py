@@ -89,19 +89,14 @@ def test_a_worker_killed_mid_load_ends_like_an_uninterrupted_one(
     records = big_book()
     reference = new_bank(engine, "RF")
     killed = new_bank(engine, "KL")
-    queue(engine, reference, write_extract(tmp_path / "ref.jsonl", reference, records))
-    process_uploads_of(engine, reference)
+    reference_id = queue(engine, reference, write_extract(tmp_path / "ref.jsonl", reference, records))
+    process_uploads(engine)
+    assert status_of(engine, reference_id) == "applied"
     extract_id = queue(engine, killed, write_extract(tmp_path / "kill.jsonl", killed, records))
     kill_worker_during(engine, settings, extract_id, phase)
-    process_uploads_of(engine, killed)
+    process_uploads(engine)
     assert status_of(engine, extract_id) == "applied"
     assert state(engine, killed) == state(engine, reference)
-
-
-def process_uploads_of(engine: Engine, code: str) -> None:
-    """Run the worker's step in this process; `code`'s extract is the only one waiting."""
-    results = process_uploads(engine)
-    assert results and all(r.status == "applied" for r in results), [r.status for r in results]
 
 
 def test_loads_apply_while_elasticsearch_is_away_and_the_index_catches_up(
@@ -109,8 +104,9 @@ def test_loads_apply_while_elasticsearch_is_away_and_the_index_catches_up(
     code = new_bank(engine, "ES")
     path = write_extract(tmp_path / "x.jsonl", code, [person("P1", "Oskar Halvorsen", birth_date="1950"),
                                                       account("A1", 1), role("A1", "P1")])
-    queue(engine, code, path)
-    assert [r.status for r in process_uploads(engine)] == ["applied"]
+    extract_id = queue(engine, code, path)
+    process_uploads(engine)
+    assert status_of(engine, extract_id) == "applied"
     away = SearchGateway(make_es("http://127.0.0.1:1"), gateway.prefix)
     with pytest.raises(Exception):  # noqa: B017 - any transport error: the server is not there
         drain_outbox(engine, away)

@@ -1,0 +1,58 @@
+"""POST /api/v1/session (sign in with password and TOTP) and DELETE /api/v1/session.
+
+The session cookie it sets authenticates the pages (and the API, for a signed-in user);
+requests that change something must echo the CSRF token returned here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app, jsonify, request, session
+from flask.typing import ResponseReturnValue
+from marshmallow import Schema, fields, validate
+
+from registry import audit
+from registry.api import blueprint
+from registry.auth import PUBLIC, allow
+from registry.credentials import LockoutPolicy, SignInRefused, SignInService, new_csrf_token
+from registry.errors import Unauthorized, Unavailable
+
+
+class SignInRequest(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    totp = fields.String(required=True, validate=validate.Length(min=6, max=10))
+
+
+@blueprint.post("/session")
+@allow(PUBLIC)
+def create_session() -> ResponseReturnValue:
+    if not current_app.secret_key:
+        raise Unavailable("Signing in needs REGISTRY_SECRET_KEY to be set.")
+    args = SignInRequest().load(request.get_json(silent=True) or {})
+    ext = current_app.extensions["registry"]
+    policy = LockoutPolicy(ext.settings.login_max_failures,
+                           timedelta(minutes=ext.settings.login_lockout_minutes))
+    try:
+        user = SignInService(ext.session(), policy).sign_in(
+            args["name"], args["password"], args["totp"], request.remote_addr, datetime.now(UTC))
+    except SignInRefused as refused:
+        raise Unauthorized(str(refused)) from refused
+    # A fresh session on every sign-in: nothing set before it (fixation) carries over.
+    session.clear()
+    session.permanent = True
+    session.update(uid=user.id, at=datetime.now(UTC).isoformat(), csrf=new_csrf_token())
+    return jsonify({"user": user.name, "role": user.role, "csrf_token": session["csrf"]}), 201
+
+
+@blueprint.delete("/session")
+@allow(PUBLIC)
+def delete_session() -> ResponseReturnValue:
+    uid = session.get("uid")
+    if uid is not None:
+        ext = current_app.extensions["registry"]
+        audit.record(ext.session(), "auth:session:delete", "ok", user_id=uid,
+                     client_address=request.remote_addr)
+    session.clear()
+    return "", 204

@@ -1,0 +1,119 @@
+"""International cooperation requests and the statistics UNCAC art. 46 reviews ask for.
+
+Dates: `received_on` is the day a request was received (direction "received") or sent
+("sent"); `executed_on` or `refused_on` closes it. Days to execute are counted from
+`received_on` to `executed_on`, calendar days, as the review questionnaires count them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from registry.errors import RegistryError
+from registry.models import Case, CooperationRequest
+
+GROUPS = {"by_offence": CooperationRequest.offence,
+          "by_state": CooperationRequest.counterpart_state,
+          "by_legal_basis": CooperationRequest.legal_basis,
+          "by_assistance_type": CooperationRequest.assistance_type}
+
+
+class InvalidRequest(RegistryError):
+    status = 422
+    title = "Invalid request"
+
+
+@dataclass(frozen=True)
+class Period:
+    direction: str | None = None
+    since: date | None = None
+    until: date | None = None  # inclusive
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        r = CooperationRequest
+        found = [r.direction == self.direction if self.direction else None,
+                 r.received_on >= self.since if self.since else None,
+                 r.received_on <= self.until if self.until else None]
+        return [c for c in found if c is not None]
+
+
+def check_dates(values: dict[str, Any]) -> None:
+    """A request's dates must follow each other; a refusal needs its reason."""
+    received = values.get("received_on")
+    for later in ("acknowledged_on", "executed_on", "refused_on"):
+        if values.get(later) and received and values[later] < received:
+            raise InvalidRequest(f"{later} is before received_on")
+    if values.get("executed_on") and values.get("refused_on"):
+        raise InvalidRequest("a request is either executed or refused, not both")
+    if values.get("refused_on") and not values.get("refusal_reason"):
+        raise InvalidRequest("a refusal needs its reason (refusal_reason)")
+
+
+class CooperationService:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, values: dict[str, Any]) -> CooperationRequest:
+        check_dates(values)
+        if values.get("case_id") is not None and self.session.get(Case, values["case_id"]) is None:
+            raise InvalidRequest(f"no case {values['case_id']}")
+        request = CooperationRequest(**values)
+        self.session.add(request)
+        self.session.flush()
+        return request
+
+    def statistics(self, period: Period) -> dict[str, Any]:
+        return {"period": {"direction": period.direction, "from": _iso(period.since),
+                           "to": _iso(period.until)},
+                "totals": self._counts(CooperationRequest.direction, period),
+                **{name: self._grouped(column, period) for name, column in GROUPS.items()},
+                "status": self._status(period),
+                "days_to_execute": self._durations(period)}
+
+    def _counts(self, column: Any, period: Period) -> dict[str, int]:
+        rows = self.session.execute(select(column, func.count()).where(*period.conditions())
+                                    .group_by(column).order_by(column))
+        return {str(key): count for key, count in rows}
+
+    def _grouped(self, column: Any, period: Period) -> dict[str, dict[str, int]]:
+        r = CooperationRequest
+        rows = self.session.execute(
+            select(column, func.count().filter(r.direction == "received"),
+                   func.count().filter(r.direction == "sent"), func.count())
+            .where(*period.conditions()).group_by(column).order_by(column))
+        return {str(key): {"received": rec, "sent": sent, "total": total}
+                for key, rec, sent, total in rows}
+
+    def _status(self, period: Period) -> dict[str, int]:
+        r = CooperationRequest
+        row = self.session.execute(select(
+            func.count().filter(r.executed_on.is_not(None)),
+            func.count().filter(r.refused_on.is_not(None)),
+            func.count().filter(r.executed_on.is_(None) & r.refused_on.is_(None)),
+        ).where(*period.conditions())).one()
+        return {"executed": row[0], "refused": row[1], "pending": row[2]}
+
+    def _durations(self, period: Period) -> dict[str, dict[str, Any]]:
+        r = CooperationRequest
+        days = r.executed_on - r.received_on  # date - date is an integer number of days
+        rows = self.session.execute(
+            select(r.direction, func.count(),
+                   func.percentile_cont(0.5).within_group(days),
+                   func.percentile_cont(0.9).within_group(days))
+            .where(*period.conditions(), r.executed_on.is_not(None), r.received_on.is_not(None))
+            .group_by(r.direction).order_by(r.direction))
+        return {direction: {"executed": count, "median": _num(median), "p90": _num(p90)}
+                for direction, count, median, p90 in rows}
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None

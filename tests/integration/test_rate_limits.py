@@ -1,0 +1,163 @@
+"""Rate limits hold across worker processes (real gunicorn, two workers, the real Redis),
+every breach is an audit event, and without Redis searches are refused (fail closed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from registry import audit
+from registry.app import create_app
+from registry.config import Settings
+from tests.conftest import ROOT
+from tests.integration.test_access import bearer, last_event, open_case, user_with_token
+from tests.integration.test_slice import run
+
+CASE_LIMIT = "6/minute"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def post(url: str, token: str, body: dict[str, Any]) -> tuple[int, dict[str, str]]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={**bearer(token), "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers)
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, dict(error.headers)
+
+
+def wait_until_up(base: str, server: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "gunicorn exited while starting"
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError("gunicorn did not come up")
+
+
+@pytest.fixture(scope="module")
+def server(settings: Settings, gateway) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    gateway.ensure_index()  # an empty index: searches answer 200 with no results
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "ELASTICSEARCH_URL": settings.elasticsearch_url,
+           "REDIS_URL": settings.redis_url, "REGISTRY_INDEX_PREFIX": settings.index_prefix,
+           "REGISTRY_SECRET_KEY": "test-secret", "REGISTRY_CASE_RATE_LIMIT": CASE_LIMIT}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+         "registry.wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base, process)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def burst(base: str, calls: list[tuple[str, dict[str, Any]]]) -> list[tuple[int, dict[str, str]]]:
+    """Send all calls at once from one thread each, released together."""
+    gate = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def call(i: int, token: str, body: dict[str, Any]) -> None:
+        gate.wait()
+        results[i] = post(f"{base}/api/v1/search/persons", token, body)
+
+    threads = [threading.Thread(target=call, args=(i, t, b)) for i, (t, b) in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def outcomes(engine: Engine, *names: str) -> Counter[str]:
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT outcome FROM audit_events WHERE tag = 'search:person:query' "
+                                 "AND actor = ANY(:names)"), {"names": list(names)}).scalars()
+        return Counter(rows)
+
+
+def test_per_user_limit_holds_across_two_workers(server: str, settings: Settings, engine) -> None:  # type: ignore[no-untyped-def]
+    name, token = user_with_token(settings, "investigator")
+    run(settings, "users", "limit", name, "5/minute")
+    cases = [open_case(settings, name) for _ in range(3)]  # spread, so no case limit is reached
+    results = burst(server, [(token, {"case_id": cases[i % 3], "name": "Anna Schmidt"}) for i in range(12)])
+    statuses = Counter(status for status, _ in results)
+    assert statuses == {200: 5, 429: 7}
+    for status, headers in results:
+        if status == 429:
+            assert 0 < int(headers["Retry-After"]) <= 60
+    # Exactly one event per search, whatever its outcome.
+    assert outcomes(engine, name) == {"ok": 5, "rate_limited": 7}
+    breach = last_event(engine, actor=name, outcome="rate_limited")
+    assert breach["parameters"]["per"] == "user" and breach["parameters"]["limit"] == "5 per 1 minute"
+    assert breach["case_id"] in cases and breach["legal_basis"] == "fiu_analysis"
+    with Session(engine) as session:
+        chain = audit.verify(session)
+    assert chain.ok, f"concurrent writers from two processes broke the chain: {chain.broken}"
+
+
+def test_per_case_limit_is_shared_by_the_case_team(server: str, settings: Settings, engine) -> None:  # type: ignore[no-untyped-def]
+    first, token_a = user_with_token(settings, "investigator")
+    second, token_b = user_with_token(settings, "investigator")
+    for name in (first, second):
+        run(settings, "users", "limit", name, "100/minute")
+    out = run(settings, "cases", "open", f"TEAM-{first}", "--legal-basis", "asset_recovery",
+              "--offence", "illicit_enrichment", "--assign", first, "--assign", second)
+    case_id = int(out.strip().splitlines()[-1])
+    calls = [(token, {"case_id": case_id, "name": "Anna Schmidt"}) for token in (token_a, token_b) * 5]
+    statuses = Counter(status for status, _ in burst(server, calls))
+    assert statuses == {200: 6, 429: 4}
+    assert outcomes(engine, first, second) == {"ok": 6, "rate_limited": 4}
+    assert last_event(engine, case_id=case_id, outcome="rate_limited")["parameters"]["per"] == "case"
+
+
+def test_without_redis_searches_are_refused_not_unlimited(settings: Settings, engine) -> None:  # type: ignore[no-untyped-def]
+    name, token = user_with_token(settings, "investigator")
+    case_id = open_case(settings, name)
+    # Port 1 on loopback: nothing listens there, so every Redis call fails at once.
+    app = create_app(replace(settings, redis_url="redis://127.0.0.1:1/0"))
+    try:
+        client = app.test_client()
+        response = client.post("/api/v1/search/persons", headers=bearer(token),
+                               json={"case_id": case_id, "name": "Anna Schmidt"})
+        assert response.status_code == 503
+        assert response.mimetype == "application/problem+json"
+        assert "Redis" in response.json["detail"] and response.headers["Retry-After"]
+        event = last_event(engine, actor=name, tag="search:person:query")
+        assert (event["outcome"], event["case_id"]) == ("unavailable", case_id)
+        assert outcomes(engine, name) == {"unavailable": 1}, "nothing was searched"
+        # Endpoints without a search limit do not depend on Redis.
+        _, auditor = user_with_token(settings, "auditor")
+        assert client.get("/api/v1/audit/events?limit=1", headers=bearer(auditor)).status_code == 200
+    finally:
+        app.extensions["registry"].engine.dispose()
+        app.extensions["registry"].redis.close()
