@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-import registry.api.ownership  # noqa: F401  (its routes, until registry.api imports them)
 from registry.auth import INSTITUTION, PUBLIC, declared_callers
 from registry.config import Settings
 from tests.integration.test_access import unique, user_with_token
