@@ -57,7 +57,11 @@ def up(root: Path | None = None, external: set[str] | None = None) -> dict[str, 
         service.up()
         urls[URL_VARIABLES[service.name]] = service.url
         print(f"{service.name}: {service.status()}", flush=True)
-    write_env_file(Layout(root or project_root()).env_file, urls)
+    layout = Layout(root or project_root())
+    # Keys a local run needs and nobody should have to invent: made once per checkout.
+    urls["REGISTRY_SECRET_KEY"] = layout.secret("flask")
+    urls["REGISTRY_AUDIT_SIGNING_KEY"] = layout.secret("audit")
+    write_env_file(layout.env_file, urls)
     return urls
 
 
