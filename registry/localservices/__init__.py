@@ -86,13 +86,14 @@ def write_env_file(path: Path, urls: dict[str, str]) -> None:
 
 
 def load_env_file(root: Path | None = None) -> None:
-    """Fill in service URLs from `.local/services.env` where the environment has none."""
+    """Fill in service URLs and keys from `.local/services.env` for variables the
+    environment does not set; one set explicitly, even to empty, wins over the file."""
     path = Layout(root or project_root()).env_file
     if not path.exists():
         return
     for line in path.read_text().splitlines():
         key, sep, value = line.partition("=")
-        if sep and not os.environ.get(key):
+        if sep and key not in os.environ:
             os.environ[key] = value
 
 
