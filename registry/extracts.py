@@ -32,7 +32,8 @@ class EmptyUpload(RegistryError):
 def store_upload(stream: IO[bytes], folder: Path, limit: int) -> tuple[Path, str, int]:
     """Stream the body to disk (never into memory); returns path, SHA-256 and size."""
     folder.mkdir(parents=True, exist_ok=True)
-    final = folder / f"{uuid.uuid4().hex}.upload"
+    # Absolute: the worker that reads it may run from another directory.
+    final = folder.resolve() / f"{uuid.uuid4().hex}.upload"
     partial = final.with_suffix(".part")
     digest, size = hashlib.sha256(), 0
     with open(partial, "wb") as out:
