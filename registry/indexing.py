@@ -42,7 +42,7 @@ def institution_codes(engine: Engine) -> dict[int, str]:
         return {r.id: r.code for r in conn.execute(select(Institution.id, Institution.code))}
 
 
-def drain_outbox(engine: Engine, gateway: SearchGateway, batch: int = 5000) -> int:
+def drain_outbox(engine: Engine, gateway: SearchGateway, batch: int = 20000) -> int:
     """Index every party queued in the outbox; returns how many documents were written."""
     gateway.ensure_index()
     total = 0
@@ -80,7 +80,8 @@ def rebuild(engine: Engine, gateway: SearchGateway, progress: Callable[[int], No
             chunk: int = 5000) -> int:
     """Fill a new index from Postgres, then move the alias: searches never see a gap."""
     codes = institution_codes(engine)
-    index = gateway.create_index()
+    # Nobody searches the new index before the alias moves, so it need not refresh meanwhile.
+    index = gateway.create_index(bulk_load=True)
     total = 0
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=chunk).execute(
@@ -93,7 +94,7 @@ def rebuild(engine: Engine, gateway: SearchGateway, progress: Callable[[int], No
             total += done
             if progress:
                 progress(done)
-    gateway.es.indices.refresh(index=index)
+    gateway.finish_load(index)
     gateway.move_alias(index)
     return total
 

@@ -18,10 +18,17 @@ class SearchGateway:
         self.prefix = prefix
         self.alias = parties_alias(prefix)
 
-    def create_index(self) -> str:
+    def create_index(self, bulk_load: bool = False) -> str:
+        """A new versioned index; for a bulk load, with refreshes off until `finish_load`."""
         name = parties_index_name(self.prefix, time.strftime("%Y%m%d%H%M%S") + f"{time.time_ns() % 1000:03d}")
-        self.es.indices.create(index=name, mappings=PARTIES_MAPPING, settings=PARTIES_SETTINGS)
+        settings = {**PARTIES_SETTINGS, "refresh_interval": "-1"} if bulk_load else PARTIES_SETTINGS
+        self.es.indices.create(index=name, mappings=PARTIES_MAPPING, settings=settings)
         return name
+
+    def finish_load(self, index: str) -> None:
+        self.es.indices.put_settings(index=index, settings={
+            "refresh_interval": PARTIES_SETTINGS["refresh_interval"]})
+        self.es.indices.refresh(index=index)
 
     def ensure_index(self) -> str:
         """The index behind the alias, created (and aliased) the first time."""
