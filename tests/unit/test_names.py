@@ -298,13 +298,12 @@ def test_normalise_identifier_never_raises(scheme: str, country: str | None, val
     assert " " not in normalise_identifier(scheme, country, value)
 
 
-# Validation on shared data: /work/shared/data/names/fake_1000.csv, from the
+# Validation on shared data: ../shared/data/names/fake_1000.csv, from the
 # splink_datasets repository (MIT, see LICENSE-splink_datasets beside it):
 # 1,000 records of 250 people with typos, nicknames and dropped fields.
-FAKE_1000 = Path("/work/shared/data/names/fake_1000.csv")
+FAKE_1000 = Path(__file__).resolve().parents[3] / "shared" / "data" / "names" / "fake_1000.csv"
 
 
-@pytest.mark.skipif(not FAKE_1000.exists(), reason="shared data not mounted")
 def test_same_person_scores_higher_than_random_pairs() -> None:
     people: dict[str, list[NameAnalysis]] = defaultdict(list)
     with FAKE_1000.open(newline="", encoding="utf-8") as file:
