@@ -18,6 +18,7 @@ import orjson
 from sqlalchemy import Select, and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from loaders.csv_bundle import FORMULA_START
 from registry.models import AuditEvent, Case, Party
 from registry.models.access import SensitiveName
 from search.names import analyse_name, name_similarity
@@ -32,8 +33,10 @@ SUBJECT_SIMILARITY = 0.8
 VOLUME_FACTOR = 3.0
 VOLUME_FLOOR = 50
 BASELINE_DAYS = 30
-# Cells a spreadsheet would run as a formula (OWASP "CSV injection").
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Cells a spreadsheet would run as a formula (OWASP "CSV injection"): the same starts the
+# CSV bundle reader documents. Unlike inert_csv_cell, the audit export quotes signed numbers
+# too: nothing in the log is a number written as text that a reader would want computed.
+FORMULA_PREFIXES = FORMULA_START
 CSV_COLUMNS = ("id", "occurred_at", "tag", "outcome", "actor", "role", "agency", "client_address",
                "case_id", "legal_basis", "parameters", "result_count", "result_ids", "detail")
 

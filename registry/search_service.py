@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from registry import audit
@@ -14,7 +14,7 @@ from registry.auth import Caller, caller_fields
 from registry.errors import Forbidden
 from registry.models import Account, AccountRole, Case, CaseAssignment, Institution
 from search.gateway import SearchGateway
-from search.names import analyse_name, name_similarity
+from search.names import NameAnalysis, analyse_name, name_similarity
 from search.queries import PersonQuery, person_search
 
 
@@ -43,20 +43,22 @@ class PersonSearchService:
                client: str | None) -> list[dict[str, Any]]:
         case = self.open_case(caller, case_id, "search:person:query", client, _parameters(query))
         hits = self.gateway.search(person_search(query))["hits"]["hits"]
-        results = sorted((self._rescore(query, hit) for hit in hits), key=lambda r: -r["score"])[:limit]
+        wanted = analyse_name(query.name)
+        results = sorted((self._rescore(query, wanted, hit) for hit in hits),
+                         key=lambda r: -r["score"])[:limit]
+        accounts = self._accounts({(r["institution_id"], r["customer_id"]) for r in results})
         for result in results:
-            result["accounts"] = self._accounts(result["institution_id"], result["customer_id"])
+            result["accounts"] = accounts.get((result["institution_id"], result["customer_id"]), [])
         audit.record(self.session, "search:person:query", "ok", **caller_fields(caller),
                      client_address=client, case_id=case.id,
                      legal_basis=case.legal_basis, parameters=_parameters(query),
                      result_count=len(results), result_ids=[r["id"] for r in results])
         return results
 
-    def _rescore(self, query: PersonQuery, hit: dict[str, Any]) -> dict[str, Any]:
+    def _rescore(self, query: PersonQuery, wanted: NameAnalysis, hit: dict[str, Any]) -> dict[str, Any]:
         source = hit["_source"]
         shown = source["display"]
         names = [shown.get("full_name", ""), *shown.get("other_names", [])]
-        wanted = analyse_name(query.name)
         similarity = max(name_similarity(wanted, analyse_name(n)) for n in names if n)
         score, evidence = similarity, [f"name similarity {similarity:.2f}"]
         if query.birth_date and source.get("birth_date"):
@@ -67,20 +69,27 @@ class PersonSearchService:
                 "institution": source["institution"], "institution_id": source["institution_id"],
                 "customer_id": source["ref"], "party": shown}
 
-    def _accounts(self, institution_id: int, party_ref: str) -> list[dict[str, Any]]:
+    def _accounts(self, parties: set[tuple[int, str]]) -> dict[tuple[int, str], list[dict[str, Any]]]:
+        """Accounts and roles of every shown party, in one query rather than one per result."""
+        if not parties:
+            return {}
         rows = self.session.execute(
-            select(Account, AccountRole.role, AccountRole.valid_from, AccountRole.valid_to, Institution.code)
+            select(Account, AccountRole.role, AccountRole.valid_from, AccountRole.valid_to,
+                   Institution.code, AccountRole.institution_id, AccountRole.party_ref)
             .join(AccountRole, (AccountRole.institution_id == Account.institution_id)
                   & (AccountRole.account_ref == Account.ref))
             .join(Institution, Institution.id == Account.institution_id)
-            .where(AccountRole.institution_id == institution_id, AccountRole.party_ref == party_ref,
+            .where(tuple_(AccountRole.institution_id, AccountRole.party_ref).in_(list(parties)),
                    AccountRole.superseded_at.is_(None), Account.superseded_at.is_(None))
         ).all()
-        return [{"institution": code, "account_id": a.ref, "iban": a.iban, "number": a.number,
-                 "type": a.type, "currency": a.currency, "role": role,
-                 "opened_on": _iso(a.opened_on), "closed_on": _iso(a.closed_on),
-                 "role_from": _iso(start), "role_to": _iso(end)}
-                for a, role, start, end, code in rows]
+        found: dict[tuple[int, str], list[dict[str, Any]]] = {}
+        for a, role, start, end, code, institution_id, party_ref in rows:
+            found.setdefault((institution_id, party_ref), []).append({
+                "institution": code, "account_id": a.ref, "iban": a.iban, "number": a.number,
+                "type": a.type, "currency": a.currency, "role": role,
+                "opened_on": _iso(a.opened_on), "closed_on": _iso(a.closed_on),
+                "role_from": _iso(start), "role_to": _iso(end)})
+        return found
 
 
 def _iso(value: Any) -> str | None:
