@@ -14,8 +14,9 @@ from registry.auth import Caller, caller_fields
 from registry.errors import Forbidden
 from registry.models import Account, AccountRole, Case, CaseAssignment, Institution
 from search.gateway import SearchGateway
-from search.names import NameAnalysis, analyse_name, name_similarity
+from search.names import NameAnalysis, analyse_name
 from search.queries import PersonQuery, person_search
+from search.scoring import score_person
 
 
 class PersonSearchService:
@@ -57,17 +58,10 @@ class PersonSearchService:
 
     def _rescore(self, query: PersonQuery, wanted: NameAnalysis, hit: dict[str, Any]) -> dict[str, Any]:
         source = hit["_source"]
-        shown = source["display"]
-        names = [shown.get("full_name", ""), *shown.get("other_names", [])]
-        similarity = max(name_similarity(wanted, analyse_name(n)) for n in names if n)
-        score, evidence = similarity, [f"name similarity {similarity:.2f}"]
-        if query.birth_date and source.get("birth_date"):
-            agrees = source["birth_date"].startswith(query.birth_date) or query.birth_date.startswith(source["birth_date"])
-            score = score * (1.0 if agrees else 0.7)
-            evidence.append("birth date agrees" if agrees else "birth date conflicts")
-        return {"id": hit["_id"], "score": round(min(score, 1.0), 4), "explanation": evidence,
+        scored = score_person(query, wanted, source)
+        return {"id": hit["_id"], "score": scored.score, "explanation": scored.explanation,
                 "institution": source["institution"], "institution_id": source["institution_id"],
-                "customer_id": source["ref"], "party": shown}
+                "customer_id": source["ref"], "party": source["display"]}
 
     def _accounts(self, parties: set[tuple[int, str]]) -> dict[tuple[int, str], list[dict[str, Any]]]:
         """Accounts and roles of every shown party, in one query rather than one per result."""

@@ -24,13 +24,13 @@ EXPECTED: dict[str, frozenset[str]] = {
     "health.healthz": frozenset({PUBLIC}),
     "api.create_session": frozenset({PUBLIC}),
     "api.delete_session": frozenset({PUBLIC}),
+    # search (#5)
     "api.search_persons": frozenset({"investigator"}),
+    # ownership (#6)
     "api.entity_owners": frozenset({"investigator"}),
     "api.person_holdings": frozenset({"investigator"}),
     "api.party_bods": frozenset({"investigator"}),
-    "api.entity_owners": frozenset({"investigator"}),
-    "api.person_holdings": frozenset({"investigator"}),
-    "api.party_bods": frozenset({"investigator"}),
+    # access, audit, oversight, cooperation (#4)
     "api.audit_events": AUDITORS,
     "api.audit_events_csv": AUDITORS,
     "api.audit_activity": AUDITORS,
@@ -38,9 +38,11 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api.audit_verify": AUDITORS,
     "api.cooperation_statistics": frozenset({"supervisor", "auditor", "administrator"}),
     "api.create_cooperation_request": frozenset({"supervisor"}),
+    # extracts (#3)
     "api.upload_extract": frozenset({INSTITUTION}),
     "api.list_extracts": frozenset({INSTITUTION}),
     "api.get_extract": frozenset({INSTITUTION}),
+    # pages (#7)
 }
 
 
