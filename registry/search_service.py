@@ -10,9 +10,9 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from registry import audit
+from registry.cases import open_case
 from registry.auth import Caller, caller_fields
-from registry.errors import Forbidden
-from registry.models import Account, AccountRole, Case, CaseAssignment, Institution
+from registry.models import Account, AccountRole, Institution
 from search.gateway import SearchGateway
 from search.names import NameAnalysis, analyse_name
 from search.queries import PersonQuery, person_search
@@ -24,25 +24,9 @@ class PersonSearchService:
         self.session = session
         self.gateway = gateway
 
-    def open_case(self, caller: Caller, case_id: int, tag: str, client: str | None,
-                  parameters: dict[str, Any] | None = None) -> Case:
-        """The case the caller works under, or an audited refusal."""
-        case = self.session.get(Case, case_id)
-        assigned = case is not None and self.session.get(CaseAssignment, (case_id, caller.id)) is not None
-        if case is None or case.status != "open" or not assigned:
-            reason = ("no such case" if case is None else "the case is closed"
-                      if case.status != "open" else "you are not assigned to this case")
-            audit.record(self.session, tag, "refused", **caller_fields(caller), client_address=client,
-                         case_id=case.id if case else None,
-                         legal_basis=case.legal_basis if case else None,
-                         detail=reason, parameters={"case_id": case_id, **(parameters or {})})
-            raise Forbidden(f"Search refused: {reason}. Every search must name an open case "
-                            "you are assigned to.")
-        return case
-
     def search(self, caller: Caller, case_id: int, query: PersonQuery, limit: int,
                client: str | None) -> list[dict[str, Any]]:
-        case = self.open_case(caller, case_id, "search:person:query", client, _parameters(query))
+        case = open_case(self.session, caller, case_id, "search:person:query", client, _parameters(query))
         hits = self.gateway.search(person_search(query))["hits"]["hits"]
         wanted = analyse_name(query.name)
         results = sorted((self._rescore(query, wanted, hit) for hit in hits),

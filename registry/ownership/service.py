@@ -20,7 +20,7 @@ from registry.ownership import report
 from registry.ownership.bods_export import network_statements
 from registry.ownership.graph import Limits, Network, OwnershipGraph, Stake, holdings, owners
 from registry.ownership.loader import OwnershipLoader
-from registry.search_service import PersonSearchService
+from registry.cases import open_case
 
 OWNERS_TAG = "ownership:entity:owners"
 HOLDINGS_TAG = "ownership:person:holdings"
@@ -100,9 +100,7 @@ class OwnershipService:
 
     def _open(self, question: Question, tag: str, kind: str | None = None) -> tuple[Case, dict[str, Any]]:
         """The case (or an audited refusal), then the party (or an audited not-found)."""
-        # Only open_case is used, and it never touches the search gateway.
-        cases = PersonSearchService(self.session, None)  # type: ignore[arg-type]
-        case = cases.open_case(question.caller, question.case_id, tag, question.client,
+        case = open_case(self.session, question.caller, question.case_id, tag, question.client,
                                question.parameters())
         party = self.loader.party(question.party_id)
         if party is None or (kind is not None and party["kind"] != kind):
