@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -29,18 +30,15 @@ def base_settings() -> Settings:
 @contextmanager
 def scratch_database(settings: Settings, name: str, keep: bool = False) -> Iterator[Settings]:
     """A fresh, migrated database and index prefix for one benchmark run."""
-    url = make_url(settings.database_url)
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    admin = create_engine(make_url(settings.owner_database_url), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    scratch = Settings(**{**settings.__dict__,
-                          "database_url": url.set(database=name).render_as_string(hide_password=False),
-                          "index_prefix": name.replace("_", "-")})
+    scratch = replace(settings.on_database(name), index_prefix=name.replace("_", "-"))
     from registry.db import make_engine
     from registry.migrate import upgrade
 
-    engine = make_engine(scratch.database_url, pool_size=2)
+    engine = make_engine(scratch.owner_database_url, pool_size=2)
     upgrade(engine)
     engine.dispose()
     try:
@@ -54,6 +52,7 @@ def scratch_database(settings: Settings, name: str, keep: bool = False) -> Itera
 
 def env_for(settings: Settings) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": settings.database_url,
+            "REGISTRY_MIGRATE_DATABASE_URL": settings.owner_database_url,
             "ELASTICSEARCH_URL": settings.elasticsearch_url, "REDIS_URL": settings.redis_url,
             "REGISTRY_INDEX_PREFIX": settings.index_prefix}
 

@@ -58,8 +58,9 @@ def row_counts(settings: Settings) -> dict[str, int]:
 
 
 def raw_copy(settings: Settings) -> dict[str, float]:
-    """COPY the rows we applied, as CSV, into unindexed copies of the tables."""
-    engine = make_engine(settings.database_url, pool_size=1)
+    """COPY the rows we applied, as CSV, into unindexed copies of the tables (made by the
+    schema's owner: the application's role may not create tables)."""
+    engine = make_engine(settings.owner_database_url, pool_size=1)
     raw = engine.raw_connection()
     seconds, rows = 0.0, 0
     with raw.cursor() as cursor:

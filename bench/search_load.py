@@ -35,6 +35,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -84,15 +85,14 @@ class Scratch:
 
     def __init__(self, base: Settings) -> None:
         run = uuid.uuid4().hex[:8]
-        url = make_url(base.database_url)
         self.name = f"registry_bench_{run}"
-        self.admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        self.settings = Settings(url.set(database=self.name).render_as_string(hide_password=False),
-                                 base.elasticsearch_url, base.redis_url, index_prefix=f"bench-{run}")
+        self.admin = create_engine(make_url(base.owner_database_url), isolation_level="AUTOCOMMIT")
+        self.settings = replace(base.on_database(self.name), index_prefix=f"bench-{run}")
 
     def env(self) -> dict[str, str]:
         s = self.settings
-        return {"DATABASE_URL": s.database_url, "ELASTICSEARCH_URL": s.elasticsearch_url,
+        return {"DATABASE_URL": s.database_url, "REGISTRY_MIGRATE_DATABASE_URL": s.owner_database_url,
+                "ELASTICSEARCH_URL": s.elasticsearch_url,
                 "REDIS_URL": s.redis_url, "REGISTRY_INDEX_PREFIX": s.index_prefix}
 
     def create(self) -> None:

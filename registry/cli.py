@@ -85,10 +85,16 @@ def db() -> None:
 @db.command("upgrade")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
-    """Apply schema migrations up to REVISION (default: the newest)."""
+    """Apply schema migrations up to REVISION (default: the newest), as the schema's owner
+    (REGISTRY_MIGRATE_DATABASE_URL; the application's own role may not change the schema)."""
+    from registry.db import make_engine
     from registry.migrate import upgrade
 
-    upgrade(_engine(), revision)
+    engine = make_engine(_settings().owner_database_url, pool_size=1)
+    try:
+        upgrade(engine, revision)
+    finally:
+        engine.dispose()
     click.echo(f"schema at {revision}")
 
 

@@ -1,9 +1,11 @@
 """Administrators' commands: users, tokens, cases, sensitive names, the audit log,
-cooperation requests. Each change is an audit event."""
+cooperation requests. Each change is an audit event. Users and tokens are changed through
+`registry.directory.Directory`, the service the administrator's pages call too."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,19 +13,24 @@ import json
 import sys
 
 import click
-from limits import parse_many
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry import audit
-from registry.auth import hash_secret, new_secret
 from registry.config import ConfigurationError, Settings
-from registry.credentials import WeakPassword, hash_password, new_totp_secret, provisioning_uri
-from registry.models import LEGAL_BASES, OFFENCES, ROLES, Agency, ApiToken, Case, CaseAssignment, User
-from registry.models.access import ASSISTANCE_TYPES, COOPERATION_BASES, SENSITIVE_REASONS, SensitiveName
+from registry.directory import COMMAND_LINE, Directory, agency_named
+from registry.errors import RegistryError
+from registry.models import LEGAL_BASES, OFFENCES, ROLES, Case, CaseAssignment, User
+from registry.models.access import (
+    ASSISTANCE_TYPES,
+    COOPERATION_BASES,
+    SENSITIVE_REASONS,
+    CaseApproval,
+    SensitiveName,
+)
 from search.names import analyse_name
 
-ADMIN = {"actor": "cli", "role": "administrator"}
+ADMIN = COMMAND_LINE
 
 
 def _user(session: Session, name: str) -> User:
@@ -33,15 +40,15 @@ def _user(session: Session, name: str) -> User:
     return user
 
 
-def _agency(session: Session, name: str | None) -> Agency | None:
-    if name is None:
-        return None
-    agency = session.execute(select(Agency).where(Agency.name == name)).scalar_one_or_none()
-    if agency is None:
-        agency = Agency(name=name)
-        session.add(agency)
-        session.flush()
-    return agency
+@contextmanager
+def _directory(engine: Callable[[], Any]) -> Iterator[Directory]:
+    """The same service the administrator's pages call, committed when the command succeeds."""
+    with Session(engine()) as session:
+        try:
+            yield Directory(session, ADMIN)
+        except RegistryError as error:
+            raise click.ClickException(error.detail) from error
+        session.commit()
 
 
 def register(main: click.Group, engine: Callable[[], Any]) -> None:
@@ -55,15 +62,9 @@ def register(main: click.Group, engine: Callable[[], Any]) -> None:
     @click.option("--agency", default=None, help="Agency name (created if new).")
     def users_create(name: str, role: str, agency: str | None) -> None:
         """Create user NAME with ROLE."""
-        with Session(engine()) as session:
-            found = _agency(session, agency)
-            user = User(name=name, role=role, agency_id=found.id if found else None)
-            session.add(user)
-            session.flush()
-            audit.record(session, "admin:user:create", "ok", actor="cli", role="administrator",
-                         parameters={"name": name, "role": role, "agency": agency})
-            session.commit()
-            click.echo(user.id)
+        with _directory(engine) as directory:
+            user_id = directory.create_user(name, role, agency).id
+        click.echo(user_id)
 
     @main.group()
     def tokens() -> None:
@@ -74,14 +75,8 @@ def register(main: click.Group, engine: Callable[[], Any]) -> None:
     @click.option("--days", default=90, show_default=True, help="Days until it expires.")
     def tokens_create(name: str, days: int) -> None:
         """Create an API token for user NAME and print it once."""
-        token = new_secret("reg")
-        with Session(engine()) as session:
-            user = _user(session, name)
-            session.add(ApiToken(user_id=user.id, token_hash=hash_secret(token),
-                                 expires_at=datetime.now(UTC) + timedelta(days=days)))
-            audit.record(session, "admin:token:create", "ok", actor="cli", role="administrator",
-                         parameters={"user": name, "days": days})
-            session.commit()
+        with _directory(engine) as directory:
+            _, token = directory.create_token(directory.user_named(name), days)
         click.echo(token)
 
     @main.group()
@@ -102,7 +97,7 @@ def register(main: click.Group, engine: Callable[[], Any]) -> None:
         if legal_basis == "incoming_mla_request" and not requesting_state:
             raise click.ClickException("an incoming MLA request needs --requesting-state")
         with Session(engine()) as session:
-            found = _agency(session, agency)
+            found = agency_named(session, agency)
             case = Case(reference=reference, legal_basis=legal_basis, offence=offence,
                         subjects=list(subjects), agency_id=found.id if found else None,
                         requesting_state=requesting_state.upper() if requesting_state else None)
@@ -129,6 +124,27 @@ def register(main: click.Group, engine: Callable[[], Any]) -> None:
                          legal_basis=case.legal_basis, parameters={"reference": reference})
             session.commit()
 
+    @cases.command("approve")
+    @click.argument("reference")
+    @click.argument("name")
+    @click.option("--reason", required=True, help="Why this search is needed (kept in the log).")
+    def cases_approve(reference: str, name: str, reason: str) -> None:
+        """Approve searching NAME, marked sensitive, under case REFERENCE (as a supervisor
+        would through the API; for cases opened here without an agency)."""
+        with Session(engine()) as session:
+            case = session.execute(select(Case).where(Case.reference == reference)).scalar_one_or_none()
+            if case is None or case.status != "open":
+                raise click.ClickException(f"no open case {reference!r}")
+            approval = CaseApproval(case_id=case.id, name=name, folded=analyse_name(name).folded,
+                                    reason=reason, approved_by_id=None)
+            session.add(approval)
+            session.flush()
+            audit.record(session, "admin:approval:grant", "ok", **ADMIN, case_id=case.id,
+                         legal_basis=case.legal_basis,
+                         parameters={"approval_id": approval.id, "name": name, "reason": reason})
+            session.commit()
+            click.echo(approval.id)
+
     _register_credentials(users, tokens, engine)
     _register_sensitive(main, engine)
     _register_audit(main, engine)
@@ -150,52 +166,26 @@ def _register_credentials(users: click.Group, tokens: click.Group, engine: Calla
                   help="Make a new TOTP secret and print its provisioning URI.")
     def users_password(name: str, password: str, totp: bool) -> None:
         """Set user NAME's password (argon2) and, by default, a new TOTP secret."""
-        try:
-            hashed = hash_password(password)
-        except WeakPassword as error:
-            raise click.ClickException(str(error)) from error
-        with Session(engine()) as session:
-            user = _user(session, name)
-            user.password_hash, user.failed_logins, user.locked_until = hashed, 0, None
-            if totp:
-                user.totp_secret, user.totp_last_step = new_totp_secret(), None
-            audit.record(session, "admin:user:password", "ok", **ADMIN,
-                         parameters={"user": name, "new_totp": totp})
-            session.commit()
-            if totp:
-                click.echo(provisioning_uri(user.totp_secret or "", name))
+        with _directory(engine) as directory:
+            enrolment = directory.enrol(directory.user_named(name), password, new_totp=totp)
+        if enrolment.totp_uri:
+            click.echo(enrolment.totp_uri)
 
     @users.command("limit")
     @click.argument("name")
     @click.argument("rate")
     def users_limit(name: str, rate: str) -> None:
         """Set user NAME's search rate limit, e.g. "60/minute;1000/day" ("default" to clear)."""
-        value = None if rate == "default" else rate
-        if value is not None:
-            try:
-                parse_many(value)
-            except ValueError as error:
-                raise click.ClickException(f"not a rate limit: {rate!r} ({error})") from error
-        with Session(engine()) as session:
-            _user(session, name).rate_limit = value
-            audit.record(session, "admin:user:limit", "ok", **ADMIN,
-                         parameters={"user": name, "rate": value})
-            session.commit()
+        with _directory(engine) as directory:
+            directory.set_rate_limit(directory.user_named(name), None if rate == "default" else rate)
 
     @tokens.command("revoke")
     @click.argument("name")
     def tokens_revoke(name: str) -> None:
         """Revoke every live API token of user NAME; print how many."""
-        with Session(engine()) as session:
-            user = _user(session, name)
-            live = session.execute(select(ApiToken).where(
-                ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))).scalars().all()
-            for token in live:
-                token.revoked_at = datetime.now(UTC)
-            audit.record(session, "admin:token:revoke", "ok", **ADMIN,
-                         parameters={"user": name, "revoked": len(live)})
-            session.commit()
-            click.echo(len(live))
+        with _directory(engine) as directory:
+            revoked = directory.revoke_tokens(directory.user_named(name))
+        click.echo(revoked)
 
 
 def _register_sensitive(main: click.Group, engine: Callable[[], Any]) -> None:
@@ -246,17 +236,24 @@ def _register_audit(main: click.Group, engine: Callable[[], Any]) -> None:
     def audit_prune(days: int | None) -> None:
         """Delete events older than the retention period, after verifying them and signing
         an anchor that later verification starts from."""
+        from registry.db import make_engine
+
         settings = _settings()
         keep = days if days is not None else settings.audit_retention_days
-        with Session(engine()) as session:
-            try:
-                done = audit.prune(session, settings.audit_signing_key,
-                                   datetime.now(UTC) - timedelta(days=keep))
-            except (ValueError, audit.ChainBroken) as error:
-                raise click.ClickException(str(error)) from error
-            audit.record(session, "admin:audit:prune", "ok", **ADMIN, result_count=done.removed,
-                         parameters={"days": keep, "anchor": done.anchor_event_id})
-            session.commit()
+        # Only the schema's owner may run the pruning function; the application's role never can.
+        owner = make_engine(settings.owner_database_url, pool_size=1)
+        try:
+            with Session(owner) as session:
+                try:
+                    done = audit.prune(session, settings.audit_signing_key,
+                                       datetime.now(UTC) - timedelta(days=keep))
+                except (ValueError, audit.ChainBroken) as error:
+                    raise click.ClickException(str(error)) from error
+                audit.record(session, "admin:audit:prune", "ok", **ADMIN, result_count=done.removed,
+                             parameters={"days": keep, "anchor": done.anchor_event_id})
+                session.commit()
+        finally:
+            owner.dispose()
         click.echo(f"{done.removed} events pruned")
 
 
@@ -308,11 +305,10 @@ def register_demo(main: click.Group, engine: Callable[[], Any]) -> None:
     @main.command("demo-users")
     def demo_users() -> None:
         """Create a demo investigator with a token and an open case, and print how to search."""
-        token = new_secret("reg")
         with Session(engine()) as session:
             user = session.execute(select(User).where(User.name == "demo")).scalar_one_or_none()
             if user is None:
-                user = User(name="demo", role="investigator", agency_id=_agency(session, "Demo FIU").id)
+                user = User(name="demo", role="investigator", agency_id=agency_named(session, "Demo FIU").id)
                 session.add(user)
                 session.flush()
             case = session.execute(select(Case).where(Case.reference == "DEMO-1")).scalar_one_or_none()
@@ -321,10 +317,8 @@ def register_demo(main: click.Group, engine: Callable[[], Any]) -> None:
                 session.add(case)
                 session.flush()
                 session.add(CaseAssignment(case_id=case.id, user_id=user.id))
-            session.add(ApiToken(user_id=user.id, token_hash=hash_secret(token),
-                                 expires_at=datetime.now(UTC) + timedelta(days=1)))
-            audit.record(session, "admin:token:create", "ok", actor="demo-users", role="administrator",
-                         parameters={"user": "demo", "days": 1})
+            directory = Directory(session, {"actor": "demo-users", "role": "administrator"})
+            _, token = directory.create_token(user, days=1)
             session.commit()
             click.echo(f"demo investigator token (valid one day): {token}\n"
                        f"try: curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 
@@ -14,9 +14,13 @@ class ConfigurationError(RuntimeError):
 
 @dataclass(frozen=True)
 class Settings:
+    # The application and the worker connect as a login role that is a member of
+    # `registry_app` (no UPDATE or DELETE on the audit log); migrations and pruning run as the
+    # owner of the schema, through `migrate_database_url` (the same URL when one role does both).
     database_url: str
     elasticsearch_url: str
     redis_url: str
+    migrate_database_url: str = field(default="", repr=False)
     # Every index and alias name starts with this; each test run uses its own.
     index_prefix: str = "registry"
     secret_key: str = field(default="", repr=False)
@@ -40,6 +44,19 @@ class Settings:
     working_hours: tuple[int, int] = (7, 19)
     timezone: str = "UTC"
 
+    @property
+    def owner_database_url(self) -> str:
+        """Where migrations and audit pruning connect."""
+        return self.migrate_database_url or self.database_url
+
+    def on_database(self, name: str) -> Settings:
+        """The same settings pointed at database `name`, for both roles (scratch databases)."""
+        from sqlalchemy.engine import make_url
+
+        app, owner = make_url(self.database_url), make_url(self.owner_database_url)
+        return replace(self, database_url=app.set(database=name).render_as_string(hide_password=False),
+                       migrate_database_url=owner.set(database=name).render_as_string(hide_password=False))
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -49,8 +66,10 @@ class Settings:
                 f"{', '.join(missing)} not set: run `registry services up` (or `make demo`), "
                 "or point these variables at existing services"
             )
+        database_url = _sqlalchemy_url(env["DATABASE_URL"])
         return cls(
-            database_url=_sqlalchemy_url(env["DATABASE_URL"]),
+            database_url=database_url,
+            migrate_database_url=_migrate_url(database_url, env.get("REGISTRY_MIGRATE_DATABASE_URL")),
             elasticsearch_url=env["ELASTICSEARCH_URL"],
             redis_url=env["REDIS_URL"],
             index_prefix=env.get("REGISTRY_INDEX_PREFIX", "registry"),
@@ -100,6 +119,22 @@ def _hours(value: str) -> tuple[int, int]:
     if not 0 <= hours[0] < hours[1] <= 24:
         raise ConfigurationError(f"REGISTRY_WORKING_HOURS out of range: {value!r}")
     return hours
+
+
+def _migrate_url(database_url: str, migrate: str | None) -> str:
+    """The owner's URL, which must name the same database as the application's: a migration or
+    a prune run against another database than the one configured would be a silent mistake."""
+    if not migrate:
+        return database_url
+    from sqlalchemy.engine import make_url
+
+    owner, app = make_url(_sqlalchemy_url(migrate)), make_url(database_url)
+    if (owner.host, owner.port, owner.database) != (app.host, app.port, app.database):
+        raise ConfigurationError(
+            "REGISTRY_MIGRATE_DATABASE_URL and DATABASE_URL name different databases "
+            f"({owner.host}:{owner.port}/{owner.database} and {app.host}:{app.port}/{app.database}); "
+            "set both, or only DATABASE_URL")
+    return _sqlalchemy_url(migrate)
 
 
 def _sqlalchemy_url(url: str) -> str:

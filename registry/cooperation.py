@@ -14,18 +14,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from registry.errors import RegistryError
+from registry.errors import InvalidRequest, NotFound
 from registry.models import Case, CooperationRequest
 
 GROUPS = {"by_offence": CooperationRequest.offence,
           "by_state": CooperationRequest.counterpart_state,
           "by_legal_basis": CooperationRequest.legal_basis,
           "by_assistance_type": CooperationRequest.assistance_type}
-
-
-class InvalidRequest(RegistryError):
-    status = 422
-    title = "Invalid request"
 
 
 @dataclass(frozen=True)
@@ -48,15 +43,68 @@ def check_dates(values: dict[str, Any]) -> None:
     for later in ("acknowledged_on", "executed_on", "refused_on"):
         if values.get(later) and received and values[later] < received:
             raise InvalidRequest(f"{later} is before received_on")
+    acknowledged = values.get("acknowledged_on")
+    for closing in ("executed_on", "refused_on"):
+        if values.get(closing) and acknowledged and values[closing] < acknowledged:
+            raise InvalidRequest(f"{closing} is before acknowledged_on")
     if values.get("executed_on") and values.get("refused_on"):
         raise InvalidRequest("a request is either executed or refused, not both")
     if values.get("refused_on") and not values.get("refusal_reason"):
         raise InvalidRequest("a refusal needs its reason (refusal_reason)")
 
 
+STATUSES = ("pending", "executed", "refused")
+# Dates and the reason a supervisor records as a request goes on; the rest is fixed at entry.
+PROGRESS_FIELDS = ("acknowledged_on", "executed_on", "refused_on", "refusal_reason")
+
+
+@dataclass(frozen=True)
+class RequestFilter:
+    direction: str | None = None
+    state: str | None = None
+    status: str | None = None
+    case_id: int | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        r = CooperationRequest
+        by_status = {"pending": r.executed_on.is_(None) & r.refused_on.is_(None),
+                     "executed": r.executed_on.is_not(None), "refused": r.refused_on.is_not(None)}
+        found = [r.direction == self.direction if self.direction else None,
+                 r.counterpart_state == self.state if self.state else None,
+                 by_status[self.status] if self.status else None,
+                 r.case_id == self.case_id if self.case_id is not None else None]
+        return [c for c in found if c is not None]
+
+
 class CooperationService:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def list(self, flt: RequestFilter, limit: int = 100, after_id: int | None = None) -> list[CooperationRequest]:
+        query = select(CooperationRequest).where(*flt.conditions())
+        if after_id is not None:
+            query = query.where(CooperationRequest.id > after_id)
+        return list(self.session.execute(query.order_by(CooperationRequest.id).limit(limit)).scalars())
+
+    def get(self, request_id: int) -> CooperationRequest:
+        found = self.session.get(CooperationRequest, request_id)
+        if found is None:
+            raise NotFound(f"There is no cooperation request {request_id}.")
+        return found
+
+    def record_progress(self, request_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+        """Set acknowledged, executed or refused dates (and the reason of a refusal), checked
+        together with what the request holds already; returns what changed, old and new."""
+        found = self.get(request_id)
+        merged = {name: getattr(found, name) for name in ("received_on", *PROGRESS_FIELDS)}
+        merged.update({k: v for k, v in changes.items() if k in PROGRESS_FIELDS})
+        check_dates(merged)
+        changed = {k: {"from": _iso(getattr(found, k)), "to": _iso(v)}
+                   for k, v in merged.items() if getattr(found, k) != v}
+        for name in changed:
+            setattr(found, name, merged[name])
+        self.session.flush()
+        return changed
 
     def add(self, values: dict[str, Any]) -> CooperationRequest:
         check_dates(values)
@@ -115,5 +163,13 @@ def _num(value: Any) -> float | None:
     return None if value is None else round(float(value), 1)
 
 
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def request_json(found: CooperationRequest) -> dict[str, Any]:
+    columns = ("id", "direction", "counterpart_state", "assistance_type", "legal_basis", "offence",
+               "case_id", "received_on", "acknowledged_on", "executed_on", "refused_on",
+               "refusal_reason", "confidential")
+    status = "executed" if found.executed_on else "refused" if found.refused_on else "pending"
+    return {**{c: _iso(getattr(found, c)) for c in columns}, "status": status}

@@ -41,6 +41,13 @@ class Conflict(RegistryError):
     title = "Conflict"
 
 
+class InvalidRequest(RegistryError):
+    """Well-formed but not acceptable: a date before another, a reason missing."""
+
+    status = 422
+    title = "Invalid request"
+
+
 class Unavailable(RegistryError):
     status = 503
     title = "Service unavailable"

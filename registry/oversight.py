@@ -19,9 +19,11 @@ from sqlalchemy import Select, and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from loaders.csv_bundle import FORMULA_START
+from registry.cases import NameList
 from registry.models import AuditEvent, Case, Party
 from registry.models.access import SensitiveName
-from search.names import analyse_name, name_similarity
+from search.name_similarity import name_similarity
+from search.names import analyse_name
 
 EXPORT_MAX_ROWS = 100_000
 FLAG_MAX_EVENTS = 20_000
@@ -232,13 +234,16 @@ class OversightService:
                             f"{refs}, which do not all list this person as a subject")
 
     def _sensitive(self, events: list[AuditEvent]) -> Iterator[Flag]:
-        marked = dict(self.session.execute(select(SensitiveName.folded, SensitiveName.reason)).all())
+        reasons = dict(self.session.execute(select(SensitiveName.name, SensitiveName.reason)).all())
+        # The approval gate's own resemblance (registry.cases): what needs approval is flagged.
+        marked = NameList(reasons)
         peps = self._pep_ids({rid for e in events for rid in e.result_ids})
         for event in events:
             name = _searched(event)
-            reason = marked.get(analyse_name(name).folded) if name else None
-            if reason:
-                yield _flag(event, "sensitive", f"searched {name!r}, marked sensitive ({reason})")
+            hit = marked.match(name) if name else None
+            if hit is not None:
+                like = "" if analyse_name(hit).folded == analyse_name(name or "").folded else f" as {hit!r}"
+                yield _flag(event, "sensitive", f"searched {name!r}, marked sensitive{like} ({reasons[hit]})")
             shown = [rid for rid in event.result_ids if rid in peps]
             if shown:
                 yield _flag(event, "sensitive", f"results shown include politically exposed "

@@ -20,6 +20,7 @@ from registry.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+MIGRATE_VARIABLE = "REGISTRY_MIGRATE_DATABASE_URL"
 
 
 @pytest.fixture(scope="session")
@@ -30,26 +31,33 @@ def base_settings() -> Settings:
 
 @pytest.fixture(scope="session")
 def settings(base_settings: Settings) -> Iterator[Settings]:
-    """A database and an index prefix of this test run's own."""
+    """A database and an index prefix of this test run's own. The schema's owner creates and
+    migrates it; the app then connects as the application's role (DATABASE_URL), as deployed."""
     run = uuid.uuid4().hex[:8]
-    url = make_url(base_settings.database_url)
+    owner_url, app_url = make_url(base_settings.owner_database_url), make_url(base_settings.database_url)
     test_db = f"registry_test_{run}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    admin = create_engine(owner_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{test_db}"'))
     test_settings = replace(
         base_settings,
-        database_url=url.set(database=test_db).render_as_string(hide_password=False),
+        database_url=app_url.set(database=test_db).render_as_string(hide_password=False),
+        migrate_database_url=owner_url.set(database=test_db).render_as_string(hide_password=False),
         index_prefix=f"test-{run}", testing=True, secret_key="test-secret",
         upload_dir=ROOT / "var" / "test-uploads" / run,
     )
     from registry.db import make_engine
     from registry.migrate import upgrade
 
-    engine = make_engine(test_settings.database_url, pool_size=2)
+    engine = make_engine(test_settings.owner_database_url, pool_size=2)
     upgrade(engine)
     engine.dispose()
+    # Commands the tests run (CliRunner, subprocesses) start from os.environ, where
+    # services.env put the shared database's owner URL: point it at this run's database.
+    previous = os.environ.get(MIGRATE_VARIABLE)
+    os.environ[MIGRATE_VARIABLE] = test_settings.owner_database_url
     yield test_settings
+    _restore(MIGRATE_VARIABLE, previous)
     from registry.app import make_es
 
     make_es(test_settings.elasticsearch_url).indices.delete(
@@ -59,11 +67,20 @@ def settings(base_settings: Settings) -> Iterator[Settings]:
     admin.dispose()
 
 
+def _restore(variable: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(variable, None)
+    else:
+        os.environ[variable] = value
+
+
 @pytest.fixture(scope="session")
 def engine(settings: Settings) -> Iterator[Engine]:
+    """The schema owner's engine, for tests that arrange data or tamper with the log; the
+    app's own engine (`app.extensions["registry"].engine`) has the application's role."""
     from registry.db import make_engine
 
-    eng = make_engine(settings.database_url, pool_size=5)
+    eng = make_engine(settings.owner_database_url, pool_size=5)
     yield eng
     eng.dispose()
 

@@ -3,7 +3,9 @@
 A service whose URL variable (DATABASE_URL, ELASTICSEARCH_URL, REDIS_URL) is already set
 in the environment is somebody else's: we neither start nor stop it.
 After `up`, the URLs of the services we run are written to `.local/services.env`, which the
-command line and the tests read for any variable the environment does not set.
+command line and the tests read for any variable the environment does not set. For Postgres
+that is two: DATABASE_URL (the application's role) and REGISTRY_MIGRATE_DATABASE_URL (the
+schema owner, for migrations and audit pruning).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ def up(root: Path | None = None, external: set[str] | None = None) -> dict[str, 
         print(f"{service.name}: starting ...", flush=True)
         service.up()
         urls[URL_VARIABLES[service.name]] = service.url
+        urls.update(getattr(service, "extra_env", {}))  # e.g. the database owner's URL
         print(f"{service.name}: {service.status()}", flush=True)
     layout = Layout(root or project_root())
     # Keys a local run needs and nobody should have to invent: made once per checkout.

@@ -20,7 +20,12 @@ from registry.localservices.base import (
 )
 
 DB_NAME = "registry"
+# The owner of the schema: migrations and audit pruning connect as it.
 DB_USER = "registry"
+# The application and the worker log in as this role, a member of `registry_app` (migration
+# 0002), which may not UPDATE or DELETE the audit log: only the trigger would stop the owner.
+APP_LOGIN = "registry_web"
+APP_GROUP = "registry_app"
 
 
 def port() -> int:
@@ -61,8 +66,18 @@ class Postgres:
 
     @property
     def url(self) -> str:
+        """The application's URL (the login role in `registry_app`)."""
+        password = self.layout.secret("postgres-app")
+        return f"postgresql+psycopg://{APP_LOGIN}:{password}@127.0.0.1:{port()}/{DB_NAME}"
+
+    @property
+    def owner_url(self) -> str:
         password = self.layout.secret("postgres")
         return f"postgresql+psycopg://{DB_USER}:{password}@127.0.0.1:{port()}/{DB_NAME}"
+
+    @property
+    def extra_env(self) -> dict[str, str]:
+        return {"REGISTRY_MIGRATE_DATABASE_URL": self.owner_url}
 
     def pid(self) -> int | None:
         return read_pid(self.data / "postmaster.pid")
@@ -77,6 +92,7 @@ class Postgres:
             self._start(bindir)
         wait_until(lambda: self._ready(bindir), "PostgreSQL", 60, self.log)
         self._ensure_database(bindir)
+        self._ensure_app_login()
 
     def _initdb(self, bindir: Path) -> None:
         pwfile = self.home / "pwfile"
@@ -110,6 +126,23 @@ class Postgres:
                       f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'"], env=env)
         if exists.strip() != "1":
             run([*psql, "-d", "postgres", "-c", f"CREATE DATABASE {DB_NAME}"], env=env)
+
+    def _ensure_app_login(self) -> None:
+        """Create (or re-password) the application's login role. Roles are cluster-wide, so
+        every database of the cluster, the tests' too, sees the same one."""
+        import psycopg
+        from psycopg import sql
+
+        exists = ("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{0}') "
+                  "THEN CREATE ROLE {0} {1}; END IF; END $$")
+        with psycopg.connect(self.owner_url.replace("+psycopg", ""), autocommit=True) as conn:
+            conn.execute(exists.format(APP_GROUP, "NOLOGIN").encode())
+            conn.execute(exists.format(APP_LOGIN, "LOGIN").encode())
+            conn.execute(sql.SQL("ALTER ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE INHERIT "
+                                 "PASSWORD {}").format(sql.Identifier(APP_LOGIN),
+                                                       sql.Literal(self.layout.secret("postgres-app"))))
+            conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(APP_GROUP),
+                                                         sql.Identifier(APP_LOGIN)))
 
     def down(self) -> None:
         bindir = _bindir()

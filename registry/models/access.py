@@ -116,6 +116,27 @@ class CaseAssignment(Base):
     assigned_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
+class CaseApproval(Base):
+    """A supervisor's approval to search a name marked sensitive under one case.
+
+    Stored folded (search.names.analyse_name), like SensitiveName. Withdrawn, never deleted:
+    what was approved when is evidence an auditor may need.
+    """
+
+    __tablename__ = "case_approvals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    folded: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    # None: approved by an administrator on the command line (`registry cases approve`).
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    withdrawn_at: Mapped[datetime | None]
+
+
 class CooperationRequest(Base):
     """An international cooperation request received or sent (UNCAC art. 46 statistics)."""
 

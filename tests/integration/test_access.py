@@ -207,3 +207,34 @@ def test_application_role_may_append_to_the_audit_log_but_not_change_it(engine, 
             with pytest.raises(DBAPIError, match=re.compile("permission denied", re.I)):
                 conn.execute(text(statement))
         outer.rollback()
+
+
+def test_the_app_connects_as_a_member_of_the_application_role(app) -> None:  # type: ignore[no-untyped-def]
+    with app.extensions["registry"].engine.connect() as conn:
+        who = conn.execute(text("SELECT current_user, pg_has_role(current_user, 'registry_app', 'MEMBER'), "
+                                "(SELECT tableowner FROM pg_tables WHERE tablename = 'audit_events')")).one()
+    assert who[1], f"{who[0]} is not a member of registry_app"
+    assert who[0] != who[2], "the app connects as the owner of the audit log"
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_events SET outcome = 'edited' WHERE id = (SELECT max(id) FROM audit_events)",
+                                       "DELETE FROM audit_events WHERE id = (SELECT max(id) FROM audit_events)",
+                                       "TRUNCATE audit_events", "SELECT prune_audit_events(0)"])
+def test_the_apps_own_engine_may_not_change_the_audit_log(app, statement) -> None:  # type: ignore[no-untyped-def]
+    ext = app.extensions["registry"]
+    with Session(ext.engine) as session:  # a real event for the statements to aim at
+        audit.record(session, "test:audit:insert", "ok")
+        session.commit()
+    # "permission denied" is the role's privilege; the trigger would say "append-only".
+    with pytest.raises(DBAPIError, match=re.compile(r"permission denied for (table|function)")), \
+            ext.engine.begin() as conn:
+        conn.execute(text(statement))
+
+
+def test_every_table_is_granted_to_the_application_role(engine) -> None:  # type: ignore[no-untyped-def]
+    # A migration that adds a table must grant it (0002 deliberately sets no default privileges).
+    with engine.connect() as conn:
+        missing = conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND NOT has_table_privilege('registry_app', format('%I.%I', schemaname, tablename), 'SELECT')")).scalars().all()
+    assert missing == []

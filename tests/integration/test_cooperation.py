@@ -97,3 +97,70 @@ def test_controlled_lists_are_enforced(app, recorded, field, value) -> None:  # 
     response = app.test_client().post("/api/v1/cooperation/requests", json=request_body(None, **{field: value}),
                                       headers=bearer(recorded["supervisor"]))
     assert response.status_code == 422 and field in response.json["errors"]
+
+
+# ---- following a request: list, read, record its progress ---------------------------------
+
+LATER = YEAR + 1  # requests of their own, so the statistics above stay as they are
+
+
+def later_request(app, token: str, **extra: Any) -> int:  # type: ignore[no-untyped-def]
+    body = {**request_body(None, counterpart_state="PT", received_on=f"{LATER}-02-01"), **extra}
+    body.pop("acknowledged_on")
+    response = app.test_client().post("/api/v1/cooperation/requests", json=body, headers=bearer(token))
+    assert response.status_code == 201, response.json
+    return int(response.json["id"])
+
+
+def patch(app, token: str, request_id: int, **changes: Any):  # type: ignore[no-untyped-def]
+    return app.test_client().patch(f"/api/v1/cooperation/requests/{request_id}", json=changes,
+                                   headers=bearer(token))
+
+
+def test_progress_is_recorded_checked_and_counted(app, engine, recorded) -> None:  # type: ignore[no-untyped-def]
+    token = recorded["supervisor"]
+    request_id = later_request(app, token)
+    assert patch(app, token, request_id, acknowledged_on=f"{LATER}-02-03").status_code == 200
+    early = patch(app, token, request_id, executed_on=f"{LATER}-01-15")
+    assert early.status_code == 422 and "before received_on" in early.json["detail"]
+    before_ack = patch(app, token, request_id, executed_on=f"{LATER}-02-02")
+    assert before_ack.status_code == 422 and "before acknowledged_on" in before_ack.json["detail"]
+    done = patch(app, token, request_id, executed_on=f"{LATER}-03-02")  # 2004 is a leap year: 30 days
+    assert done.status_code == 200 and done.json["status"] == "executed"
+    event = last_event(engine, tag="cooperation:request:update", role="supervisor")
+    assert event["parameters"] == {"id": request_id, "changed": {
+        "executed_on": {"from": None, "to": f"{LATER}-03-02"}}}
+
+    def days() -> Any:
+        return app.test_client().get("/api/v1/statistics/cooperation", headers=bearer(token), query_string={
+            "from": f"{LATER}-01-01", "to": f"{LATER}-12-31"}).json["days_to_execute"]["received"]
+
+    assert days() == {"executed": 1, "median": 30.0, "p90": 30.0}
+    # A corrected date is what the statistics count from then on.
+    assert patch(app, token, request_id, executed_on=f"{LATER}-02-21").status_code == 200
+    assert days() == {"executed": 1, "median": 20.0, "p90": 20.0}
+
+
+def test_a_refusal_needs_its_reason(app, recorded) -> None:  # type: ignore[no-untyped-def]
+    token = recorded["supervisor"]
+    request_id = later_request(app, token)
+    bare = patch(app, token, request_id, refused_on=f"{LATER}-02-10")
+    assert bare.status_code == 422 and "reason" in bare.json["detail"]
+    refused = patch(app, token, request_id, refused_on=f"{LATER}-02-10", refusal_reason="no dual criminality")
+    assert refused.status_code == 200 and refused.json["status"] == "refused"
+    both = patch(app, token, request_id, executed_on=f"{LATER}-02-11")
+    assert both.status_code == 422 and "not both" in both.json["detail"]
+    assert patch(app, token, 99999999, acknowledged_on=f"{LATER}-02-10").status_code == 404
+    assert patch(app, token, request_id, received_on=f"{LATER}-01-01").status_code == 422  # fixed at entry
+
+
+def test_supervisors_and_auditors_list_and_read_requests(app, engine, recorded) -> None:  # type: ignore[no-untyped-def]
+    request_id = later_request(app, recorded["supervisor"], counterpart_state="NO")
+    listed = app.test_client().get("/api/v1/cooperation/requests", headers=bearer(recorded["auditor"]),
+                                   query_string={"state": "no", "status": "pending"})
+    assert listed.status_code == 200
+    assert [r["id"] for r in listed.json["requests"]] == [request_id]
+    assert last_event(engine, tag="cooperation:requests:query", role="auditor")["result_ids"] == [str(request_id)]
+    one = app.test_client().get(f"/api/v1/cooperation/requests/{request_id}", headers=bearer(recorded["auditor"]))
+    assert one.status_code == 200 and one.json["counterpart_state"] == "NO" and one.json["status"] == "pending"
+    assert last_event(engine, tag="cooperation:request:view", role="auditor")["parameters"] == {"id": request_id}

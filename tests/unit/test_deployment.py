@@ -27,6 +27,18 @@ def test_compose_has_every_service_and_the_same_variables() -> None:
     assert "ELASTIC_PASSWORD" in es["environment"]
 
 
+def test_the_app_connects_as_its_own_role_and_only_migrate_as_the_owner() -> None:
+    services = compose()["services"]
+    for name in ("web", "worker", "migrate"):
+        env = services[name]["environment"]
+        assert env["DATABASE_URL"].startswith("postgresql://registry_web:")
+        assert env["REGISTRY_MIGRATE_DATABASE_URL"].startswith("postgresql://registry:")
+    init = (ROOT / "deploy" / "postgres-init.sh").read_text()
+    assert "GRANT registry_app TO registry_web" in init
+    mounts = services["postgres"]["volumes"]
+    assert any(m.startswith("./deploy/postgres-init.sh:/docker-entrypoint-initdb.d/") for m in mounts)
+
+
 def test_docker_compose_accepts_the_file_where_the_client_can() -> None:
     docker = shutil.which("docker")
     has_compose = docker is not None and subprocess.run(
@@ -35,7 +47,7 @@ def test_docker_compose_accepts_the_file_where_the_client_can() -> None:
         # This machine's docker client has no compose plugin: the YAML checks above stand.
         assert compose()["name"] == "account-registry"
         return
-    env = {"POSTGRES_PASSWORD": "p", "ELASTIC_PASSWORD": "e", "REDIS_PASSWORD": "r",
+    env = {"POSTGRES_PASSWORD": "p", "APP_DB_PASSWORD": "a", "ELASTIC_PASSWORD": "e", "REDIS_PASSWORD": "r",
            "REGISTRY_SECRET_KEY": "k", "PATH": "/usr/bin:/bin:/usr/local/bin"}
     result = subprocess.run([docker, "compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
                             capture_output=True, text=True, env=env, check=False)
