@@ -92,8 +92,10 @@ def database(args: argparse.Namespace) -> Iterator[tuple[Settings, dict[str, Any
 
 
 def cli(settings: Settings, *argv: str) -> str:
-    env = {"DATABASE_URL": settings.database_url, "ELASTICSEARCH_URL": settings.elasticsearch_url,
-           "REDIS_URL": settings.redis_url, "REGISTRY_INDEX_PREFIX": settings.index_prefix}
+    # The same variables a child process gets (env_for), the migration owner's URL included.
+    env = {key: env_for(settings)[key] for key in (
+        "DATABASE_URL", "REGISTRY_MIGRATE_DATABASE_URL", "ELASTICSEARCH_URL", "REDIS_URL",
+        "REGISTRY_INDEX_PREFIX")}
     result = CliRunner().invoke(registry_cli, list(argv), env=env, catch_exceptions=False)
     if result.exit_code != 0:
         raise SystemExit(f"registry {' '.join(argv)} failed:\n{result.output}")

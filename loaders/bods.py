@@ -29,7 +29,9 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 
-from loaders.bods_mapping import is_closed, is_named, parties, record_kind, to_record
+from loaders.bods_mapping import (
+    is_closed, is_named, ownership_parts, parties, record_kind, to_records,
+)
 from loaders.errors import MAX_REPORTED, rejected
 from loaders.reader import (
     MAX_LINE_BYTES, NUL_ESCAPE, NUL_MESSAGE, has_nul, open_extract, raw_lines,
@@ -206,11 +208,14 @@ class _Latest(NamedTuple):
     closed: bool
     named: bool
     pair: tuple[str, str] | None
+    parts: int  # ownership records a relationship becomes (bods_mapping.ownership_parts)
 
 
 @dataclass
 class Plan:
     emit: set[int] = field(default_factory=set)  # positions of the statements that become records
+    # Closed persons and entities that an emitted (ended) interest names: kept as records.
+    kept_closed: set[int] = field(default_factory=set)
     invalid: dict[int, str] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     last_date: str = ""
@@ -261,7 +266,8 @@ class BodsSource:
             if position in plan.invalid:
                 yield position, None, plan.invalid[position]
             elif position in plan.emit:
-                yield position, to_record(statement), None
+                for record in to_records(statement, position in plan.kept_closed):
+                    yield position, record, None
 
     def _first_pass(self) -> Plan:
         plan = Plan()
@@ -272,9 +278,11 @@ class BodsSource:
                 plan.invalid[position] = _describe(statement, error, len(plan.invalid))
                 continue
             plan.last_date = max(plan.last_date, _latest_date(statement))
+            relationship = statement["recordType"] == "relationship"
             seen = _Latest(statement["statementDate"], position, record_kind(statement),
-                           is_closed(statement), is_named(statement), parties(statement)
-                           if statement["recordType"] == "relationship" else None)
+                           is_closed(statement), is_named(statement),
+                           parties(statement) if relationship else None,
+                           ownership_parts(statement) if relationship else 1)
             earlier = latest.get(statement["recordId"])
             if earlier is not None:
                 plan.notes["statement replaced by a later one for its record"] += 1
@@ -295,19 +303,36 @@ def _describe(statement: Any, error: str, shown: int) -> str:
 def _choose(latest: dict[str, _Latest], plan: Plan) -> None:
     """Which records to emit. A person or entity without a name is skipped, with every
     relationship that involves it; so is a relationship with an unspecified party. The registry
-    holds one ownership per owner and owned: of several relationships between the same two
-    parties, an open one wins over a closed one, then the latest."""
-    nameless = {rid for rid, r in latest.items()
-                if r.kind != "ownership" and not r.closed and not r.named}
-    pairs: dict[tuple[str, str], _Latest] = {}
+    holds one relationship per owner and owned: of several between the same two parties, an
+    open one wins over a closed one, then the latest. A closed relationship is emitted with its
+    end, so a closed person or entity it names is emitted as a record rather than closed."""
+    nameless = {rid for rid, r in latest.items() if r.kind != "ownership" and not r.named}
+    pairs = _pairs(latest, nameless, plan)
+    named = {rid for record in pairs.values() for rid in record.pair or ()}
     kinds: dict[int, str] = {}
     for rid, record in latest.items():
+        if record.kind == "ownership":
+            continue
+        if record.closed and rid not in named:
+            kinds[record.position] = record.kind
+        elif rid in nameless:
+            plan.notes[f"{record.kind} without a name"] += 1
+        else:
+            kinds[record.position] = record.kind
+            if record.closed:
+                plan.kept_closed.add(record.position)
+                plan.notes[f"closed {record.kind} kept for the ended interests that name it"] += 1
+    plan.emit = set(kinds) | {record.position for record in pairs.values()}
+    plan.counts = {kind: sum(1 for k in kinds.values() if k == kind) for kind in ("person", "entity")}
+    plan.counts["ownership"] = sum(record.parts for record in pairs.values())
+
+
+def _pairs(latest: dict[str, _Latest], nameless: set[str], plan: Plan) -> dict[tuple[str, str], _Latest]:
+    pairs: dict[tuple[str, str], _Latest] = {}
+    for record in latest.values():
         if record.kind != "ownership":
-            if rid in nameless:
-                plan.notes[f"{record.kind} without a name"] += 1
-            else:
-                kinds[record.position] = record.kind
-        elif record.pair is None:
+            continue
+        if record.pair is None:
             plan.notes["relationship with an unspecified party"] += 1
         elif set(record.pair) & nameless:
             plan.notes["relationship with a party without a name"] += 1
@@ -317,10 +342,7 @@ def _choose(latest: dict[str, _Latest], plan: Plan) -> None:
                 plan.notes["relationship between parties another relationship links"] += 1
                 if _rank(record) > _rank(best):
                     pairs[record.pair] = record
-    kinds.update((record.position, "ownership") for record in pairs.values())
-    plan.emit = set(kinds)
-    plan.counts = {kind: sum(1 for k in kinds.values() if k == kind)
-                   for kind in ("person", "entity", "ownership")}
+    return pairs
 
 
 def _rank(record: _Latest) -> tuple[bool, str, int]:

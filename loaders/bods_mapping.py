@@ -54,24 +54,21 @@ def parties(statement: Statement) -> tuple[str, str] | None:
     return None
 
 
-def to_record(statement: Statement) -> Record:
+def to_records(statement: Statement, keep_closed: bool = False) -> list[Record]:
+    """The records a statement becomes. A closed person or entity becomes a close record,
+    unless `keep_closed` (an ended interest names it: the party is kept so the interest has
+    one). A relationship, closed or not, becomes one or two ownership records
+    (`ownership_records`)."""
     kind = record_kind(statement)
-    if is_closed(statement):
-        return close_record(kind, statement)
     details = statement["recordDetails"]
-    if kind == "person":
-        return person_record(statement["recordId"], details)
-    if kind == "entity":
-        return entity_record(statement["recordId"], details)
-    return ownership_record(details)
-
-
-def close_record(kind: str, statement: Statement) -> Record:
     if kind == "ownership":
-        pair = parties(statement)
-        assert pair is not None, "relationships without both parties are never mapped"
-        return {"record": "ownership", "op": "close", "owner": pair[0], "owned": pair[1]}
-    return {"record": kind, "op": "close", "id": statement["recordId"]}
+        ended = statement["statementDate"][:10] if is_closed(statement) else None
+        return ownership_records(details, ended)
+    if is_closed(statement) and not keep_closed:
+        return [{"record": kind, "op": "close", "id": statement["recordId"]}]
+    if kind == "person":
+        return [person_record(statement["recordId"], details)]
+    return [entity_record(statement["recordId"], details)]
 
 
 def _put(record: Record, key: str, value: Any) -> None:
@@ -187,8 +184,39 @@ def _shares(interests: list[dict[str, Any]], kind: str) -> list[dict[str, Any] |
     return [i.get("share") for i in interests if i.get("type") == kind]
 
 
-def ownership_record(details: dict[str, Any]) -> Record:
+def is_indirect(interest: dict[str, Any]) -> bool:
+    return interest.get("directOrIndirect") == "indirect"
+
+
+def ownership_parts(statement: Statement) -> int:
+    """How many ownership records a relationship becomes: two when it declares indirect
+    interests beside others (`ownership_records`)."""
+    interests = statement["recordDetails"].get("interests", [])
+    return 2 if any(map(is_indirect, interests)) and not all(map(is_indirect, interests)) else 1
+
+
+def ownership_records(details: dict[str, Any], ended: str | None = None) -> list[Record]:
+    """One record for the direct (or unknown) interests and one for the indirect ones.
+
+    An indirect interest is the declarant's whole interest through intermediaries, which the
+    graph counts instead of the chains it summarises; a direct one is multiplied along chains
+    like any other link. Merged into one link of one kind, either the direct half would be
+    taken for a summary or the indirect half multiplied again, so they stay apart (BODS
+    `mixed-direct-and-indirect-ownership`: 50 % directly and 50 % through B is 100 %).
+    `ended`: the day a closed relationship was reported closed, the end of any interest that
+    gives no `endDate` of its own.
+    """
     interests: list[dict[str, Any]] = details.get("interests", [])
+    if ended is not None:
+        interests = [{**i, "endDate": i.get("endDate") or ended} for i in interests]
+    indirect = [i for i in interests if is_indirect(i)]
+    others = [i for i in interests if not is_indirect(i)]
+    groups = [group for group in (others, indirect) if group] or [[]]
+    return [ownership_record(details, group, ended) for group in groups]
+
+
+def ownership_record(details: dict[str, Any], interests: list[dict[str, Any]],
+                     ended: str | None = None) -> Record:
     # An ended interest no longer counts towards the share, unless every interest has ended.
     current = [i for i in interests if not i.get("endDate")] or interests
     types = list(dict.fromkeys(i["type"] for i in interests if i.get("type")))
@@ -199,8 +227,14 @@ def ownership_record(details: dict[str, Any]) -> Record:
     _put(record, "direct", directness(current))
     starts = [i["startDate"] for i in interests if i.get("startDate")]
     _put(record, "from", min(starts) if starts else None)
-    if interests and all(i.get("endDate") for i in interests):
-        record["to"] = max(i["endDate"] for i in interests)
+    ends = [i["endDate"] for i in interests if i.get("endDate")]
+    if interests and len(ends) == len(interests):
+        record["to"] = max(ends)
+    elif not interests and ended is not None:
+        record["to"] = ended
+    # A relationship reported closed before the start it gives: it never held on any day.
+    if "to" in record and "from" in record and record["to"] < record["from"]:
+        record["to"] = record["from"]
     return record
 
 
@@ -212,27 +246,42 @@ def directness(interests: list[dict[str, Any]]) -> bool | None:
     return {frozenset({"direct"}): True, frozenset({"indirect"}): False}.get(frozenset(known))
 
 
-def _bounds(share: dict[str, Any]) -> tuple[float | None, float | None]:
+Bound = tuple[float | None, bool]
+
+
+def _bounds(share: dict[str, Any]) -> tuple[Bound, Bound]:
+    """(low, whether exclusive), (high, whether exclusive); None where the report gives none."""
     if "exact" in share:
-        return share["exact"], share["exact"]
-    # The registry's ranges are inclusive; an exclusive bound widens them by nothing a
-    # percentage can show.
-    return (share.get("minimum", share.get("exclusiveMinimum")),
-            share.get("maximum", share.get("exclusiveMaximum")))
+        return (share["exact"], False), (share["exact"], False)
+    low: Bound = ((share["minimum"], False) if "minimum" in share
+                  else (share.get("exclusiveMinimum"), "exclusiveMinimum" in share))
+    high: Bound = ((share["maximum"], False) if "maximum" in share
+                   else (share.get("exclusiveMaximum"), "exclusiveMaximum" in share))
+    return low, high
 
 
-def total_share(shares: list[dict[str, Any] | None]) -> dict[str, float] | None:
-    """One share for several interests of a kind (e.g. a direct and an indirect holding): their
-    sum, capped at 100. Unknown bounds count as 0 below and 100 above."""
-    bounds = [b for b in (_bounds(s) for s in shares if s) if b != (None, None)]
+def total_share(shares: list[dict[str, Any] | None]) -> dict[str, Any] | None:
+    """One share for several interests of a kind (e.g. two classes of shares): their sum,
+    capped at 100. Unknown bounds count as 0 below and 100 above. An exclusive bound ("more
+    than 25 %") stays exclusive, and makes the sum's bound exclusive too."""
+    bounds = [b for b in (_bounds(s) for s in shares if s) if (b[0][0], b[1][0]) != (None, None)]
     if not bounds:
         return None
-    low, high = bounds[0]
+    (low, low_open), (high, high_open) = bounds[0]
     if len(bounds) > 1:
-        low = sum(b[0] or 0 for b in bounds)
-        high = sum(100 if b[1] is None else b[1] for b in bounds)
+        low = sum(b[0][0] or 0 for b in bounds)
+        high = sum(100 if b[1][0] is None else b[1][0] for b in bounds)
+        low_open = any(b[0][1] for b in bounds)
+        high_open = any(b[1][1] for b in bounds)
+    if high is not None and high > 100:
+        high, high_open = 100, False
     low = None if low is None else min(low, 100)
-    high = None if high is None else min(high, 100)
     if low is not None and low == high:
         return {"exact": low}
-    return {key: value for key, value in (("min", low), ("max", high)) if value is not None}
+    found: dict[str, Any] = {}
+    for key, value, is_open in (("min", low, low_open), ("max", high, high_open)):
+        if value is not None:
+            found[key] = value
+            if is_open:
+                found[f"{key}_exclusive"] = True
+    return found

@@ -99,6 +99,9 @@ class Share(Schema):
     exact = fields.Float(validate=validate.Range(0, 100))
     min = fields.Float(validate=validate.Range(0, 100))
     max = fields.Float(validate=validate.Range(0, 100))
+    # "More than 25 %" (BODS exclusiveMinimum) is not "25 % or more": a bound not included.
+    min_exclusive = fields.Boolean()
+    max_exclusive = fields.Boolean()
 
     @validates_schema
     def _shape(self, data: dict[str, Any], **_: Any) -> None:
@@ -106,8 +109,14 @@ class Share(Schema):
             raise ValidationError("give either exact or min/max, not both")
         if "exact" not in data and not ("min" in data or "max" in data):
             raise ValidationError("give exact, or min and/or max")
-        if data.get("min", 0) > data.get("max", 100):
+        low, high = data.get("min", 0), data.get("max", 100)
+        if low > high:
             raise ValidationError("min is above max")
+        if low == high and (data.get("min_exclusive") or data.get("max_exclusive")):
+            raise ValidationError("an exclusive bound leaves no share between min and max")
+        for side in ("min", "max"):
+            if data.get(f"{side}_exclusive") and side not in data:
+                raise ValidationError(f"{side}_exclusive needs {side}")
 
 
 IDENTIFIER_FIELDS = {"scheme": 40, "country": None, "value": 100}
@@ -267,6 +276,8 @@ class CloseSchema(RecordSchema):
     role = fields.String(validate=validate.OneOf(ROLES))
     owner = fields.String(validate=REF)
     owned = fields.String(validate=REF)
+    # Closes the declared indirect interest of owner in owned (false) rather than the direct one.
+    direct = fields.Boolean(allow_none=True)
 
 
 RECORD_SCHEMAS: dict[str, Schema] = {

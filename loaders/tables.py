@@ -31,6 +31,18 @@ def _share(value: dict[str, Any] | None) -> tuple[float | None, float | None]:
     return value.get("min"), value.get("max")
 
 
+def _exclusive(value: dict[str, Any] | None) -> tuple[bool, bool]:
+    value = value or {}
+    return bool(value.get("min_exclusive")), bool(value.get("max_exclusive"))
+
+
+def ownership_key(r: dict[str, Any]) -> str:
+    """A declared indirect interest (the owner's whole interest through intermediaries) is a
+    fact of its own beside a direct one between the same parties, so it has a key of its own."""
+    base = f"{r['owner']}|{r['owned']}"
+    return f"{base}|indirect" if r.get("direct") is False else base
+
+
 def _identifiers(values: list[dict[str, Any]]) -> Jsonb:
     return Jsonb([{**v, "value": normalise_identifier(v["scheme"], v.get("country"), v["value"])}
                   for v in values])
@@ -76,12 +88,15 @@ ROLE = Target(
 OWNERSHIP = Target(
     "ownership", "ownership_interests",
     ("owner_ref", "owned_ref", "share_min", "share_max", "voting_min", "voting_max", "interests",
-     "direct", "valid_from", "valid_to"),
-    ("text", "text", "numeric", "numeric", "numeric", "numeric", "text[]", "boolean", "date", "date"),
+     "direct", "valid_from", "valid_to", "share_min_exclusive", "share_max_exclusive",
+     "voting_min_exclusive", "voting_max_exclusive"),
+    ("text", "text", "numeric", "numeric", "numeric", "numeric", "text[]", "boolean", "date", "date",
+     "boolean", "boolean", "boolean", "boolean"),
     "valid_to", None,
     lambda r: (r["owner"], r["owned"], *_share(r.get("share")), *_share(r.get("voting")),
-               r["interests"], r.get("direct"), r.get("from_"), r.get("to")),
-    lambda r: f"{r['owner']}|{r['owned']}",
+               r["interests"], r.get("direct"), r.get("from_"), r.get("to"),
+               *_exclusive(r.get("share")), *_exclusive(r.get("voting"))),
+    ownership_key,
 )
 
 TARGETS: dict[str, Target] = {t.record: t for t in (PERSON, ENTITY, ACCOUNT, ROLE, OWNERSHIP)}
@@ -96,7 +111,7 @@ def close_key(record: str, r: dict[str, Any]) -> str | None:
         if record == "role":
             return f"{r['account']}|{r['party']}|{r['role']}"
         if record == "ownership":
-            return f"{r['owner']}|{r['owned']}"
+            return ownership_key(r)
         return str(r["id"])
     except KeyError:
         return None

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    false,
     func,
     text,
 )
@@ -156,7 +157,8 @@ class AccountRole(ReportedFact, Base):
 
 
 class OwnershipInterest(ReportedFact, Base):
-    """An ownership or control interest of one party in an entity; `ref` is owner|owned."""
+    """An ownership or control interest of one party in an entity; `ref` is owner|owned, or
+    owner|owned|indirect for a declared indirect interest (it can sit beside a direct one)."""
 
     __tablename__ = "ownership_interests"
     __table_args__ = (
@@ -178,6 +180,12 @@ class OwnershipInterest(ReportedFact, Base):
     share_max: Mapped[float | None] = mapped_column(Numeric(9, 6))
     voting_min: Mapped[float | None] = mapped_column(Numeric(9, 6))
     voting_max: Mapped[float | None] = mapped_column(Numeric(9, 6))
+    # A bound that is not itself included ("more than 25 %", BODS exclusiveMinimum): "more than
+    # 50 %" is a majority, "50 % or more" is not.
+    share_min_exclusive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    share_max_exclusive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    voting_min_exclusive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    voting_max_exclusive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     interests: Mapped[list[str]] = mapped_column(ARRAY(String(60)), default=list)
     direct: Mapped[bool | None] = mapped_column(Boolean)
     valid_from: Mapped[date | None] = mapped_column(Date)

@@ -19,8 +19,8 @@ from typing import Any
 import pycountry
 
 from loaders.bods import statement_problem
-from registry.ownership.interests import VOTING, Edge, Interval
-from registry.ownership.loader import InterestRow
+from registry.ownership.interests import VOTING, Edge, Interval, Node
+from registry.ownership.reporters import Declaration
 
 BODS_VERSION = "0.4"
 PUBLISHER = "Central bank-account and beneficial-ownership registry"
@@ -99,24 +99,26 @@ def entity_details(party: Mapping[str, Any]) -> dict[str, Any]:
 
 def _share(interval: Interval) -> dict[str, float]:
     low, high = float(interval.low), float(interval.high)
-    return {"exact": low} if low == high else {"minimum": low, "maximum": high}
+    if low == high:
+        return {"exact": low}
+    return {"exclusiveMinimum" if interval.low_open else "minimum": low,
+            "exclusiveMaximum" if interval.high_open else "maximum": high}
 
 
-def interests(row: InterestRow) -> list[dict[str, Any]]:
-    edge: Edge = row.edge
-    how = {True: "direct", False: "indirect", None: "unknown"}[edge.direct]
+def interests(row: Declaration) -> list[dict[str, Any]]:
+    how = {True: "direct", False: "indirect", None: "unknown"}[row.direct]
     common = _compact({"directOrIndirect": how,
                        "startDate": row.valid_from.isoformat() if row.valid_from else None,
                        "endDate": row.valid_to.isoformat() if row.valid_to else None})
-    kinds = list(edge.interests)
-    if edge.share is not None and "shareholding" not in kinds:
+    kinds = list(row.interests)
+    if row.share is not None and "shareholding" not in kinds:
         kinds.insert(0, "shareholding")
-    if edge.voting is not None and VOTING not in kinds:
+    if row.voting is not None and VOTING not in kinds:
         kinds.append(VOTING)
     # Nothing reported about the interest but its existence: BODS says so in its own words.
     found = []
     for kind in kinds or ["unknownInterest"]:
-        figure = edge.share if kind == "shareholding" else edge.voting if kind == VOTING else None
+        figure = row.share if kind == "shareholding" else row.voting if kind == VOTING else None
         found.append({"type": kind, **common, **({"share": _share(figure)} if figure else {})})
     return found
 
@@ -137,27 +139,37 @@ def party_statement(subject: str, party: Mapping[str, Any], published: date) -> 
                       details, party["recorded_at"].date(), party["id"], published)
 
 
-def relationship_statement(subject: str, institution: str, row: InterestRow,
-                           published: date) -> Statement:
-    details = {"isComponent": False, "subject": record_id(institution, row.edge.owned),
-               "interestedParty": record_id(institution, row.edge.owner),
-               "interests": interests(row)}
-    record = record_id(institution, f"{row.edge.owner}|{row.edge.owned}")
+def _party_record(party: Mapping[str, Any]) -> str:
+    return record_id(party["institution"], party["ref"])
+
+
+def relationship_statement(subject: str, row: Declaration, owner: Mapping[str, Any],
+                           owned: Mapping[str, Any], published: date) -> Statement:
+    """A declaration as its reporter made it (record id: reporter and its own references),
+    between the parties as the export shows them (a party reported by several institutions is
+    one record, so the chains join up)."""
+    details = {"isComponent": False, "subject": _party_record(owned),
+               "interestedParty": _party_record(owner), "interests": interests(row)}
+    indirect = "|indirect" if row.direct is False else ""
+    record = record_id(row.institution, f"{row.owner_ref}|{row.owned_ref}{indirect}")
     return _statement(subject, record, "relationship", details, row.recorded_at.date(), row.id,
                       published)
 
 
-def network_statements(party: Mapping[str, Any], parties: Mapping[str, Mapping[str, Any]],
-                       rows: Sequence[InterestRow], published: date) -> list[Statement]:
+def network_statements(party: Mapping[str, Any], parties: Mapping[Node, Mapping[str, Any]],
+                       edges: Sequence[Edge], declarations: Mapping[int, Declaration],
+                       published: date) -> list[Statement]:
     """Persons and entities first, then relationships: BODS readers resolve references to
-    records already seen."""
-    institution = party["institution"]
-    subject = record_id(institution, party["ref"])
-    ordered = sorted(parties.values(), key=lambda p: (p["kind"] != "entity", p["ref"]))
+    records already seen. `parties` are the records shown per node; `edges` the declarations
+    used, between nodes."""
+    subject = _party_record(party)
+    ordered = sorted(parties.values(), key=lambda p: (p["kind"] != "entity", p["institution"], p["ref"]))
     statements = [party_statement(subject, p, published) for p in ordered]
-    statements += [relationship_statement(subject, institution, row, published)
-                   for row in sorted(rows, key=lambda r: (r.edge.owned, r.edge.owner))
-                   if row.edge.owner in parties and row.edge.owned in parties]
+    statements += [relationship_statement(subject, declarations[edge.id], parties[edge.owner],
+                                          parties[edge.owned], published)
+                   for edge in sorted(edges, key=lambda e: (e.owned, e.owner, e.id or 0))
+                   if edge.id is not None and edge.owner in parties and edge.owned in parties
+                   and edge.owner != edge.owned]
     for statement in statements:
         problem = statement_problem(statement)
         if problem is not None:

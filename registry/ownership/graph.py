@@ -72,26 +72,28 @@ class Path:
         *chain, last = self.links
         if not all(link.passes_control() for link in chain):
             return False
-        reported = last.share.high if last.share is not None else Fraction(0)
-        return last.qualifies(threshold) or (bool(chain) and reported >= threshold)
+        reaches = last.share is not None and last.share.may_reach(threshold)
+        return last.qualifies(threshold) or (bool(chain) and reaches)
 
 
 class OwnershipGraph:
-    """Edges indexed both ways. One edge per owner and owned (as the registry keeps them);
-    a party's interest in itself (treasury shares) makes nobody an owner and is left out."""
+    """Edges indexed both ways. Between two parties at most one direct (or unknown) interest
+    and one declared indirect interest, as the registry keeps them: a BODS relationship may
+    declare both, and each counts (50 % held directly and 50 % through others is 100 %).
+    A party's interest in itself (treasury shares) makes nobody an owner and is left out."""
 
     def __init__(self, edges: Iterable[Edge]) -> None:
         self.up: dict[Node, list[Edge]] = defaultdict(list)
         self.down: dict[Node, list[Edge]] = defaultdict(list)
         self.declared: set[tuple[Node, Node]] = set()
-        seen: set[tuple[Node, Node]] = set()
+        seen: set[tuple[Node, Node, bool]] = set()
         for edge in edges:
             pair = (edge.owner, edge.owned)
             if edge.owner == edge.owned:
                 continue
-            if pair in seen:
+            if (*pair, edge.declared_indirect) in seen:
                 raise ValueError(f"two interests of {edge.owner!r} in {edge.owned!r}")
-            seen.add(pair)
+            seen.add((*pair, edge.declared_indirect))
             self.up[edge.owned].append(edge)
             self.down[edge.owner].append(edge)
             if edge.declared_indirect:
@@ -193,9 +195,9 @@ def grounds_for(share: Interval, controls: bool, threshold: Fraction) -> tuple[s
     """Why a holder is a beneficial owner. At or above the threshold, not strictly above: an
     investigator would rather see one person too many (US CDD rule: "25 percent or more")."""
     found = []
-    if share.low >= threshold:
+    if share.surely_reaches(threshold):
         found.append("share")
-    elif share.high >= threshold:
+    elif share.may_reach(threshold):
         found.append("possible_share")
     if controls:
         found.append("control")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 Node = str
 Number = int | float | Decimal | Fraction | str
@@ -48,38 +49,96 @@ def percent(value: Number) -> Fraction:
     return Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
 
 
+def _figure(value: Fraction) -> str:
+    return f"{round(float(value), 6):g} %"
+
+
+def _attained(bound: Fraction, is_open: bool, other: Fraction, other_open: bool) -> bool:
+    """Whether the product of two bounds is itself a possible figure: both bounds are, or
+    either is a possible 0 (which makes the product 0 whatever the other)."""
+    return (not is_open and not other_open) or (bound == 0 and not is_open) or \
+        (other == 0 and not other_open)
+
+
 @dataclass(frozen=True)
 class Interval:
-    """A percentage known to lie in [low, high]; an exact figure has low == high."""
+    """A percentage known to lie between low and high; an exact figure has low == high.
+
+    A bound is open when the figure is known not to be the bound itself (BODS
+    `exclusiveMinimum`: "more than 25 %"). It changes answers at the bounds: "more than 50 %"
+    is a majority and "less than 25 %" never reaches a 25 % threshold, where the inclusive
+    bounds would say otherwise.
+    """
 
     low: Fraction
     high: Fraction
+    low_open: bool = False
+    high_open: bool = False
 
     def __post_init__(self) -> None:
         if not 0 <= self.low <= self.high:
             raise ValueError(f"not a share interval: [{self.low}, {self.high}]")
+        if self.low == self.high and (self.low_open or self.high_open):
+            raise ValueError(f"an empty share interval: ({self.low}, {self.high})")
 
     @classmethod
-    def of(cls, low: Number, high: Number) -> Interval:
-        return cls(percent(low), percent(high))
+    def of(cls, low: Number, high: Number, low_open: bool = False,
+           high_open: bool = False) -> Interval:
+        return cls(percent(low), percent(high), low_open, high_open)
 
     def times(self, other: Interval) -> Interval:
         """The share held through a holding of `self` in something that holds `other`."""
-        return Interval(self.low * other.low / HUNDRED, self.high * other.high / HUNDRED)
+        low, high = self.low * other.low / HUNDRED, self.high * other.high / HUNDRED
+        low_open = not _attained(self.low, self.low_open, other.low, other.low_open)
+        high_open = not _attained(self.high, self.high_open, other.high, other.high_open)
+        return Interval(low, high, low_open and low < high, high_open and low < high)
 
     def plus(self, other: Interval) -> Interval:
-        return Interval(self.low + other.low, self.high + other.high)
+        return Interval(self.low + other.low, self.high + other.high,
+                        self.low_open or other.low_open, self.high_open or other.high_open)
 
     def capped(self) -> Interval:
         """Nobody holds more than all of something: inconsistent reports (owners' shares that add
         up to more than 100 %, wide ranges) must not show as more."""
-        return Interval(min(self.low, HUNDRED), min(self.high, HUNDRED))
+        low, high = min(self.low, HUNDRED), min(self.high, HUNDRED)
+        return Interval(low, high, self.low_open and low < high,
+                        self.high_open and self.high <= HUNDRED and low < high)
 
     def contains(self, value: Fraction) -> bool:
-        return self.low <= value <= self.high
+        above = value > self.low or (value == self.low and not self.low_open)
+        below = value < self.high or (value == self.high and not self.high_open)
+        return above and below
 
-    def as_json(self) -> dict[str, float]:
-        return {"min": round(float(self.low), 6), "max": round(float(self.high), 6)}
+    def surely_reaches(self, threshold: Fraction) -> bool:
+        """Every figure in the interval is at or above the threshold."""
+        return self.low >= threshold
+
+    def may_reach(self, threshold: Fraction) -> bool:
+        """Some figure in the interval is at or above the threshold."""
+        return self.high > threshold or (self.high == threshold and not self.high_open)
+
+    def surely_above(self, bound: Fraction) -> bool:
+        """Every figure in the interval is more than `bound` (a majority: more than 50 %)."""
+        return self.low > bound or (self.low == bound and self.low_open)
+
+    def describe(self) -> str:
+        """How an investigator reads it: "30 %", "25 % to 50 %", "more than 25 % and less than
+        50 %"."""
+        if self.low == self.high:
+            return _figure(self.low)
+        if not (self.low_open or self.high_open):
+            return f"{_figure(self.low)} to {_figure(self.high)}"
+        low = f"more than {_figure(self.low)}" if self.low_open else f"at least {_figure(self.low)}"
+        high = f"less than {_figure(self.high)}" if self.high_open else f"at most {_figure(self.high)}"
+        return f"{low} and {high}"
+
+    def as_json(self) -> dict[str, Any]:
+        shown: dict[str, Any] = {"min": round(float(self.low), 6), "max": round(float(self.high), 6)}
+        if self.low_open:
+            shown["min_exclusive"] = True
+        if self.high_open:
+            shown["max_exclusive"] = True
+        return {**shown, "text": self.describe()}
 
 
 NOTHING = Interval(Fraction(0), Fraction(0))
@@ -102,6 +161,9 @@ class Edge:
     voting: Interval | None = None
     interests: tuple[str, ...] = ()
     direct: bool | None = True
+    # The reported interest this edge stands for (`ownership_interests.id`), when there is one:
+    # two edges may join the same parties (a direct and a declared indirect interest).
+    id: int | None = None
 
     @property
     def declared_indirect(self) -> bool:
@@ -132,13 +194,13 @@ class Edge:
         if set(self.interests) & QUALIFYING:
             return True
         if self.voting is not None:
-            return self.voting.high >= threshold
+            return self.voting.may_reach(threshold)
         return VOTING in self.interests
 
     def passes_control(self) -> bool:
         """Whether the holder certainly controls the owned entity: a majority of shares or votes
         (more than half, so a 50/50 joint venture is controlled by neither) or a controlling
         interest. Only the lower bound counts: a possible majority is not control."""
-        votes = self.voting.low if self.voting is not None else Fraction(0)
-        return (self.economic.low > MAJORITY or votes > MAJORITY
+        votes = self.voting if self.voting is not None else NOTHING
+        return (self.economic.surely_above(MAJORITY) or votes.surely_above(MAJORITY)
                 or bool(set(self.interests) & PASSES_CONTROL))

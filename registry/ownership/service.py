@@ -19,7 +19,9 @@ from registry.models import Case
 from registry.ownership import report
 from registry.ownership.bods_export import network_statements
 from registry.ownership.graph import Limits, Network, OwnershipGraph, Stake, holdings, owners
-from registry.ownership.loader import OwnershipLoader
+from registry.ownership.interests import Edge, Node
+from registry.ownership.loader import OwnershipLoader, Subgraph
+from registry.ownership.reporters import Declaration, PartyRef
 from registry.cases import open_case
 
 OWNERS_TAG = "ownership:entity:owners"
@@ -51,52 +53,80 @@ class OwnershipService:
 
     def owners(self, question: Question) -> dict[str, Any]:
         case, subject = self._open(question, OWNERS_TAG, kind="entity")
-        found = self.loader.subgraph(subject["institution_id"], subject["ref"], question.as_of,
-                                     "up", self.limits)
-        graph = OwnershipGraph(found.edges)
-        network = owners(graph, subject["ref"], question.threshold, self.limits)
-        parties = self.loader.parties(subject["institution_id"], found.refs() | {subject["ref"]})
-        listed = [self._owner(stake, graph, parties) for stake in network.stakes]
-        shown = [report.party_key(parties[s.holder]) for s in network.stakes if s.holder in parties]
-        self._audit(question, case, OWNERS_TAG, subject, shown)
-        return {**self._frame(question, network, not found.truncated),
-                "subject": report.party_json(subject), "owners": listed,
-                "interests": [report.interest_json(row, parties) for row in found.rows]}
+        start = (subject["institution_id"], subject["ref"])
+        found = self.loader.subgraph(start, question.as_of, "up", self.limits)
+        graph, node = OwnershipGraph(found.edges), found.parties.node(start)
+        network = owners(graph, node, question.threshold, self.limits)
+        shown = self._shown(found, found.nodes() | {node}, start)
+        listed = [self._owner(stake, graph, shown) for stake in network.stakes]
+        self._audit(question, case, OWNERS_TAG, subject,
+                    shown.keys(s.holder for s in network.stakes))
+        return {**self._frame(question, network, found),
+                "subject": shown.parties[node], "owners": listed,
+                "interests": self._interests(found, shown)}
 
     def holdings(self, question: Question) -> dict[str, Any]:
         case, holder = self._open(question, HOLDINGS_TAG)
-        institution = holder["institution_id"]
-        found = self.loader.subgraph(institution, holder["ref"], question.as_of, "down", self.limits)
-        network = holdings(OwnershipGraph(found.edges), holder["ref"], question.threshold,
-                           self.limits)
-        refs = found.refs() | {holder["ref"]}
-        parties = self.loader.parties(institution, refs)
-        accounts = self.loader.accounts(institution, refs, question.as_of)
-        entities = [{**report.stake_json(stake, stake.subject, parties),
+        start = (holder["institution_id"], holder["ref"])
+        found = self.loader.subgraph(start, question.as_of, "down", self.limits)
+        node = found.parties.node(start)
+        network = holdings(OwnershipGraph(found.edges), node, question.threshold, self.limits)
+        nodes = [node, *(stake.subject for stake in network.stakes)]
+        shown = self._shown(found, found.nodes() | {node}, start)
+        accounts = self._accounts(found, nodes, question.as_of)
+        entities = [{**report.stake_json(stake, stake.subject, shown),
                      "beneficial_owner": holder["kind"] == "person" and bool(stake.grounds),
-                     "accounts": accounts.get(stake.subject, [])} for stake in network.stakes]
-        shown = [report.party_key(parties[s.subject]) for s in network.stakes if s.subject in parties]
-        shown += [f"account:{institution}:{a['account_id']}" for ref in refs
-                  for a in accounts.get(ref, [])]
-        self._audit(question, case, HOLDINGS_TAG, holder, shown)
-        return {**self._frame(question, network, not found.truncated),
-                "holder": {**report.party_json(holder), "accounts": accounts.get(holder["ref"], [])},
-                "entities": entities,
-                "account_count": sum(len(a) for a in accounts.values()),
-                "interests": [report.interest_json(row, parties) for row in found.rows]}
+                     "accounts": accounts[stake.subject]} for stake in network.stakes]
+        audited = shown.keys(nodes[1:]) + [f"account:{a['institution_id']}:{a['account_id']}"
+                                           for n in nodes for a in accounts[n]]
+        self._audit(question, case, HOLDINGS_TAG, holder, audited)
+        return {**self._frame(question, network, found),
+                "holder": {**shown.parties[node], "accounts": _public(accounts[node])},
+                "entities": [{**e, "accounts": _public(e["accounts"])} for e in entities],
+                "account_count": sum(len(accounts[n]) for n in nodes),
+                "institutions": sorted({a["institution"] for n in nodes for a in accounts[n]}),
+                "interests": self._interests(found, shown)}
 
     def bods(self, question: Question) -> list[dict[str, Any]]:
         """BODS 0.4 statements for the party, everyone with a chain to it and everything it
-        has a chain to, as the registry holds them on `as_of`."""
+        has a chain to, as the registry holds them on `as_of`: one statement per party (its
+        record shown), one per declaration used."""
         case, party = self._open(question, EXPORT_TAG)
-        institution = party["institution_id"]
-        rows = {row.id: row for direction in ("up", "down") for row in self.loader.subgraph(
-            institution, party["ref"], question.as_of, direction, self.limits).rows}
-        refs = {ref for row in rows.values() for ref in (row.edge.owner, row.edge.owned)}
-        parties = self.loader.parties(institution, refs | {party["ref"]})
-        statements = network_statements(party, parties, list(rows.values()), date.today())
-        self._audit(question, case, EXPORT_TAG, party, [report.party_key(p) for p in parties.values()])
+        start = (party["institution_id"], party["ref"])
+        walks = [self.loader.subgraph(start, question.as_of, direction, self.limits)
+                 for direction in ("up", "down")]
+        shown: dict[Node, Any] = {}
+        used: dict[int, Edge] = {}
+        for walk in walks:
+            edges = [d.edge(walk.parties) for d in walk.used()]
+            # The parties the used declarations join: not those only an unused one names.
+            nodes = {n for e in edges for n in (e.owner, e.owned)} | {walk.parties.node(start)}
+            shown.update(self._shown(walk, nodes, start).rows)
+            used.update((e.id, e) for e in edges if e.id is not None)
+        statements = network_statements(shown[walks[0].parties.node(start)], shown,
+                                        list(used.values()), _declarations(walks), date.today())
+        self._audit(question, case, EXPORT_TAG, party,
+                    [report.party_key(row) for row in shown.values()])
         return statements
+
+    def _shown(self, found: Subgraph, nodes: set[Node], start: PartyRef) -> report.Shown:
+        rows = self.loader.records(found.parties.refs_of(nodes))
+        return report.shown(found.parties, rows, nodes, start)
+
+    def _accounts(self, found: Subgraph, nodes: list[Node],
+                  as_of: date) -> dict[Node, list[dict[str, Any]]]:
+        """Every account each party stood behind on as_of, at every institution reporting it."""
+        by_record = self.loader.accounts(found.parties.refs_of(nodes), as_of)
+        result: dict[Node, list[dict[str, Any]]] = {}
+        for node in nodes:
+            result[node] = [{**account, "institution_id": ref[0]}
+                            for ref in found.parties.members.get(node, ())
+                            for account in by_record.get(ref, [])]
+        return result
+
+    def _interests(self, found: Subgraph, shown: report.Shown) -> list[dict[str, Any]]:
+        return [report.interest_json(d, found.parties, shown, found.verdicts.get(d.id))
+                for d in sorted(found.declarations.values(), key=lambda d: d.id)]
 
     def _open(self, question: Question, tag: str, kind: str | None = None) -> tuple[Case, dict[str, Any]]:
         """The case (or an audited refusal), then the party (or an audited not-found)."""
@@ -121,15 +151,24 @@ class OwnershipService:
                      parameters={**question.parameters(), "party": report.party_key(party)},
                      result_count=len(shown), result_ids=shown)
 
-    def _owner(self, stake: Stake, graph: OwnershipGraph, parties: report.Parties) -> dict[str, Any]:
-        row = parties.get(stake.holder)
+    def _owner(self, stake: Stake, graph: OwnershipGraph, shown: report.Shown) -> dict[str, Any]:
+        row = shown.rows.get(stake.holder)
         person = row is not None and row["kind"] == "person"
-        return {**report.stake_json(stake, stake.holder, parties),
+        return {**report.stake_json(stake, stake.holder, shown),
                 "ultimate": person and bool(stake.grounds),
                 "top_of_chain": not graph.owners_of(stake.holder)}
 
-    def _frame(self, question: Question, network: Network, loaded_all: bool) -> dict[str, Any]:
-        truncated = network.truncated or not loaded_all
+    def _frame(self, question: Question, network: Network, found: Subgraph) -> dict[str, Any]:
+        truncated = network.truncated or found.truncated
         return {"case_id": question.case_id, "as_of": question.as_of.isoformat(),
                 "threshold": float(question.threshold), "complete": not truncated,
-                "notes": report.notes(truncated, network.cyclic, self.limits)}
+                "notes": report.notes(truncated, network.cyclic, self.limits,
+                                      found.shared_keys_ignored)}
+
+
+def _public(accounts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in account.items() if k != "institution_id"} for account in accounts]
+
+
+def _declarations(walks: list[Subgraph]) -> dict[int, Declaration]:
+    return {d.id: d for walk in walks for d in walk.used()}

@@ -40,13 +40,16 @@ EXPECTED_COUNTS = {
     "bods-package-fi-soe.json": (0, 4, 5),
     "bods-package-linking-annotations.json": (1, 1, 1),
     "bods-package.json": (1, 1, 1),
-    "fermcat.json": (3, 1, 3),  # 2 persons and 2 relationships closed over the file's history
+    # 2 persons and 2 relationships closed over the file's history: the relationships are kept
+    # with their ends, and so are the closed persons they name.
+    "fermcat.json": (3, 1, 3),
     "full-pep-declaration.json": (1, 1, 1),
     "indirect-ownership.json": (1, 2, 3),
     "joint-ownership.json": (2, 2, 3),
     "levent.json": (2, 1, 2),  # the anonymous beneficiary and its relationship are skipped
     "listed-company-exempt-from-disclosure.json": (0, 1, 0),  # unspecified owner: skipped
-    "mixed-direct-and-indirect-ownership.json": (1, 2, 3),
+    # Person 1's relationship to A declares a direct and an indirect interest: two links.
+    "mixed-direct-and-indirect-ownership.json": (1, 2, 4),
     "multiple-indirect-ownership.json": (1, 3, 5),
     "multiple-tax-residencies.json": (1, 1, 1),
     "mutilple-indirect-ownership-2.json": (1, 3, 5),
@@ -124,12 +127,16 @@ def test_every_example_validates_and_converts(name: str) -> None:
         ("Valtiovarainministerio", "Gasgrid Finland Oy", '{"exact": 23.5}', True),
         ("Suomen tasavalta", "Valtiovarainministerio", None, True),
         ("Suomen tasavalta", "Gasgrid Finland Oy", '{"exact": 100}', False)}),
-    # A direct and an indirect holding of the same owner add up; directness is then unknown.
+    # A direct and an indirect holding of the same owner stay two links: the indirect one is a
+    # declared total through B (not multiplied again), the direct one a link like any other.
+    # (Until this session they were added up into one "100 %, directness unknown" link.)
     ("mixed-direct-and-indirect-ownership.json", {
         ("Company B", "Company A", '{"exact": 50}', True), ("Person 1", "Company B", None, None),
-        ("Person 1", "Company A", '{"exact": 100}', None)}),
+        ("Person 1", "Company A", '{"exact": 50}', True),
+        ("Person 1", "Company A", '{"exact": 50}', False)}),
+    # "At least 75 % and less than 100 %": the exclusive bound is kept.
     ("bods-package-entity-owning-entity.json", {
-        ("MVJ LIMITED", "JENEX LIMITED", '{"max": 100, "min": 75}', True)}),
+        ("MVJ LIMITED", "JENEX LIMITED", '{"max": 100, "max_exclusive": true, "min": 75}', True)}),
     ("nomination.json", {("Silvia Teixeira Perez", "Perez-Rivero nomination", None, True),
                          ("Vanessa Rivero", "Perez-Rivero nomination", None, True),
                          ("Perez-Rivero nomination", "Los Corazones de Plata", None, True),
@@ -175,12 +182,38 @@ def test_entity_identifiers_become_lei_and_registration() -> None:
 def test_the_latest_statement_of_a_record_counts_and_closed_records_close() -> None:
     records = by_id(load(EXAMPLES / "tecido.json"))
     assert records["033E84672B|01B68D7633"]["share"] == {"exact": 80}  # the 2023 update
-    assert records["018AF6B3EB"] == {"record": "person", "op": "close", "id": "018AF6B3EB"}
-    assert records["018AF6B3EB|01B68D7633"] == {"record": "ownership", "op": "close",
-                                                "owner": "018AF6B3EB", "owned": "01B68D7633"}
+    # Maria Esteves's relationship was closed on 2023-03-03 and gives no end of its own: it is
+    # kept, ending that day (as_of after it excludes it, before it includes it), and so is she.
+    assert records["018AF6B3EB|01B68D7633"] == {
+        "record": "ownership", "owner": "018AF6B3EB", "owned": "01B68D7633",
+        "interests": ["boardChair", "shareholding", "votingRights"], "share": {"exact": 30},
+        "voting": {"exact": 30}, "direct": True, "from": "2022-09-21", "to": "2023-03-03"}
+    assert records["018AF6B3EB"]["full_name"] == "Maria Esteves"
     source = BodsSource(EXAMPLES / "tecido.json", CODE, 1)
     list(source.records())
     assert source.plan().notes["statement replaced by a later one for its record"] == 6
+    assert source.plan().notes["closed person kept for the ended interests that name it"] == 1
+
+
+def test_closed_relationships_end_on_their_interests_end_dates() -> None:
+    records = by_id(load(EXAMPLES / "fermcat.json"))
+    riyadh, declan = records["per-5faa4103dee78621|ent-93c75c87ab28f889"], \
+        records["per-e334cc6258e56467|ent-93c75c87ab28f889"]
+    assert (riyadh["from"], riyadh["to"], riyadh["share"]) == ("2019-09-11", "2021-04-03", {"exact": 50})
+    assert (declan["from"], declan["to"]) == ("2021-04-03", "2022-01-21")
+    assert "to" not in records["per-41c0bb0cef246f7c|ent-93c75c87ab28f889"]
+    assert all(r.get("op") != "close" for r in records.values())
+
+
+def test_mixed_direct_and_indirect_interests_become_two_links() -> None:
+    records = [r for r in load(EXAMPLES / "mixed-direct-and-indirect-ownership.json")
+               if r["record"] == "ownership" and r["owner"] == "53508b65253f"
+               and r["owned"] == "9bfe59b6a869"]
+    assert sorted(records, key=lambda r: r["from"]) == [
+        {"record": "ownership", "owner": "53508b65253f", "owned": "9bfe59b6a869",
+         "interests": ["shareholding"], "share": {"exact": 50}, "direct": False, "from": "2017-11-01"},
+        {"record": "ownership", "owner": "53508b65253f", "owned": "9bfe59b6a869",
+         "interests": ["shareholding"], "share": {"exact": 50}, "direct": True, "from": "2019-05-01"}]
 
 
 def test_unspecified_and_nameless_parties_are_skipped_and_counted() -> None:
@@ -205,7 +238,10 @@ def test_of_two_relationships_between_the_same_parties_the_open_one_wins(tmp_pat
 
 def test_total_share() -> None:
     assert total_share([{"exact": 30}]) == {"exact": 30}
-    assert total_share([{"exclusiveMinimum": 25, "exclusiveMaximum": 50}]) == {"min": 25, "max": 50}
+    assert total_share([{"exclusiveMinimum": 25, "exclusiveMaximum": 50}]) == {
+        "min": 25, "min_exclusive": True, "max": 50, "max_exclusive": True}
+    assert total_share([{"minimum": 25, "exclusiveMaximum": 50}, {"exclusiveMinimum": 10}]) == {
+        "min": 35, "min_exclusive": True, "max": 100}
     assert total_share([{"minimum": 75}]) == {"min": 75}
     assert total_share([{"exact": 60}, {"minimum": 30, "maximum": 50}]) == {"min": 90, "max": 100}
     assert total_share([{"minimum": 10}, {"exact": 5}]) == {"min": 15, "max": 100}

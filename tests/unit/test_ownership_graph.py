@@ -131,6 +131,45 @@ def test_a_declared_indirect_interest_stands_in_for_the_chains() -> None:
     assert y.share == Interval.of(30, 30) and counted(y) == {("Y", "P", "A")}
 
 
+def test_a_direct_and_a_declared_indirect_interest_both_count() -> None:
+    # BODS mixed-direct-and-indirect example: P holds 50 % of A directly and declares 50 %
+    # held through B (B holds 50 % of A; P an unstated interest in B): 100 %, and the chain
+    # through B is what the declaration summarises, so it is listed, not counted.
+    graph = OwnershipGraph([e("B", "A", 50), e("P", "B"), e("P", "A", 50, None, "shareholding"),
+                            e("P", "A", 50, None, "shareholding", direct=False)])
+    p = by_holder(owners(graph, "A"))["P"]
+    assert p.share == Interval.of(100, 100)
+    assert sorted(path.links[0].direct for path in p.paths if path.counted) == [False, True]
+    assert {path.nodes for path in p.paths if not path.counted} == {("P", "B", "A")}
+    down = by_subject(holdings(graph, "P"))["A"]
+    assert (down.share, counted(down)) == (p.share, counted(p))
+
+
+def test_exclusive_bounds_decide_at_the_threshold_and_the_majority() -> None:
+    # "More than 50 %" is a majority: control passes through it. "Less than 25 %" never
+    # reaches a 25 % threshold; "25 % or less" may.
+    over_half = Interval.of(50, 75, low_open=True)
+    graph = OwnershipGraph([Edge("X", "E", over_half), e("E", "T", 30),
+                            Edge("Y", "T", Interval.of(0, 25, high_open=True)),
+                            Edge("Z", "T", Interval.of(0, 25))])
+    stakes = by_holder(owners(graph, "T"))
+    assert stakes["X"].controls and stakes["X"].share == Interval.of(15, "22.5", low_open=True)
+    assert stakes["Y"].grounds == () and stakes["Z"].grounds == ("possible_share",)
+    assert stakes["X"].share.as_json()["text"] == "more than 15 % and at most 22.5 %"
+    assert not Edge("W", "E", Interval.of(50, 75)).passes_control()
+
+
+def test_exclusive_bounds_carry_through_products_and_sums() -> None:
+    more_than_25 = Interval.of(25, 50, low_open=True, high_open=True)
+    assert more_than_25.times(Interval.of(0, 0)) == Interval.of(0, 0)
+    assert more_than_25.times(Interval.of(50, 50)) == Interval.of("12.5", 25, True, True)
+    assert more_than_25.plus(Interval.of(10, 10)) == Interval.of(35, 60, True, True)
+    assert Interval.of(60, 80, low_open=True).plus(Interval.of(50, 50)).capped() == Interval.of(100, 100)
+    assert not more_than_25.contains(Fraction(25)) and more_than_25.contains(Fraction(26))
+    with pytest.raises(ValueError, match="empty"):
+        Interval.of(25, 25, low_open=True)
+
+
 def test_shares_unknown_or_absent() -> None:
     assert e("P", "T").economic == UNKNOWN
     assert e("P", "T", None, None, "shareholding").economic == UNKNOWN
@@ -198,7 +237,7 @@ def test_dense_structures_stop_at_the_path_limit_and_say_so() -> None:
 
 
 def test_pure_modules_import_no_database_or_web_code() -> None:
-    for name in ("graph.py", "interests.py"):
+    for name in ("graph.py", "interests.py", "reporters.py"):
         tree = ast.parse((ROOT / "registry" / "ownership" / name).read_text())
         imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
                     for alias in node.names}
@@ -219,7 +258,10 @@ KINDS = ("shareholding", "votingRights", "trustee", "nominee", "otherInfluenceOr
 @st.composite
 def intervals(draw: st.DrawFn, top: int = 100) -> Interval:
     low = draw(st.integers(0, top))
-    return Interval.of(low, draw(st.integers(low, top)))
+    high = draw(st.integers(low, top))
+    # Exclusive bounds ("more than 25 %") where the interval leaves room for them.
+    return Interval.of(low, high, low < high and draw(st.booleans()),
+                       low < high and draw(st.booleans()))
 
 
 @st.composite
@@ -333,7 +375,7 @@ def test_ranges_bound_every_exact_choice(found: list[Edge], subject: str, data: 
     exact = []
     for edge in found:
         span = edge.economic
-        value = data.draw(st.fractions(span.low, span.high, max_denominator=8))
+        value = data.draw(st.fractions(span.low, span.high, max_denominator=8).filter(span.contains))
         exact.append(Edge(edge.owner, edge.owned, Interval(value, value), edge.voting,
                           edge.interests, edge.direct))
     ranged, chosen = by_holder(owners(OwnershipGraph(found), subject)), \
