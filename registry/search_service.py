@@ -1,22 +1,39 @@
 """Person search for an investigator working under a case: candidates from Elasticsearch,
-re-scored in Python, enriched from Postgres, and audited in the same transaction.
+re-scored in Python, merged across institutions (one human, one result), enriched with
+accounts from Postgres, and audited in the same transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from registry import audit
-from registry.cases import open_case
+from registry.account_search import PartyKey, accounts_of_parties, iso
 from registry.auth import Caller, caller_fields
-from registry.models import Account, AccountRole, Institution
+from registry.cases import open_case
+from registry.models import Case, Party
 from search.gateway import SearchGateway
+from search.merging import Cluster, PartyRecord, merge_people
 from search.names import NameAnalysis, analyse_name
 from search.queries import PersonQuery, person_search
-from search.scoring import score_person
+from search.scoring import LIKELY, score_person
+
+TAG = "search:person:query"
+# The most queries one batch may hold: a mutual-legal-assistance request names a few dozen.
+MAX_BATCH = 100
+
+
+@dataclass
+class BatchOutcome:
+    """Answers of the queries that ran, in order, and the indices of those that did not."""
+
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    not_run: list[int] = field(default_factory=list)
 
 
 class PersonSearchService:
@@ -25,56 +42,91 @@ class PersonSearchService:
         self.gateway = gateway
 
     def search(self, caller: Caller, case_id: int, query: PersonQuery, limit: int,
-               client: str | None) -> list[dict[str, Any]]:
-        case = open_case(self.session, caller, case_id, "search:person:query", client, _parameters(query))
+               client: str | None, batch_index: int | None = None) -> list[dict[str, Any]]:
+        parameters = _parameters(query, batch_index)
+        case = open_case(self.session, caller, case_id, TAG, client, parameters,
+                         searched_names=[query.name])
         hits = self.gateway.search(person_search(query))["hits"]["hits"]
         wanted = analyse_name(query.name)
-        results = sorted((self._rescore(query, wanted, hit) for hit in hits),
-                         key=lambda r: -r["score"])[:limit]
-        accounts = self._accounts({(r["institution_id"], r["customer_id"]) for r in results})
-        for result in results:
-            result["accounts"] = accounts.get((result["institution_id"], result["customer_id"]), [])
-        audit.record(self.session, "search:person:query", "ok", **caller_fields(caller),
-                     client_address=client, case_id=case.id,
-                     legal_basis=case.legal_basis, parameters=_parameters(query),
-                     result_count=len(results), result_ids=[r["id"] for r in results])
+        clusters = merge_people([_record(query, wanted, hit) for hit in hits])[:limit]
+        results = present(self.session, clusters, LIKELY)
+        audit.record(self.session, TAG, "ok", **caller_fields(caller), client_address=client,
+                     case_id=case.id, legal_basis=case.legal_basis, parameters=parameters,
+                     result_count=len(results), result_ids=shown_ids(results))
         return results
 
-    def _rescore(self, query: PersonQuery, wanted: NameAnalysis, hit: dict[str, Any]) -> dict[str, Any]:
-        source = hit["_source"]
-        scored = score_person(query, wanted, source)
-        return {"id": hit["_id"], "score": scored.score, "explanation": scored.explanation,
-                "institution": source["institution"], "institution_id": source["institution_id"],
-                "customer_id": source["ref"], "party": source["display"]}
+    def search_batch(self, caller: Caller, case_id: int, queries: Sequence[PersonQuery], limit: int,
+                     client: str | None, allowance: Callable[[], bool]) -> BatchOutcome:
+        """Each query runs only if `allowance()` grants it one unit of the rate limit, and is
+        audited as its own event; once the limit runs out the rest are not run, and that
+        refusal is one `rate_limited` event naming how many were left."""
+        # Every name is checked against the sensitive list before any runs, so a refusal
+        # leaves no half-answered batch behind.
+        open_case(self.session, caller, case_id, TAG, client, {"batch_size": len(queries)},
+                  searched_names=[q.name for q in queries])
+        outcome = BatchOutcome()
+        for index, query in enumerate(queries):
+            if not allowance():
+                outcome.not_run = list(range(index, len(queries)))
+                self._refuse_rest(caller, case_id, len(queries), outcome.not_run, client)
+                break
+            results = self.search(caller, case_id, query, limit, client, batch_index=index)
+            outcome.answers.append({"index": index, "name": query.name, "results": results})
+        return outcome
 
-    def _accounts(self, parties: set[tuple[int, str]]) -> dict[tuple[int, str], list[dict[str, Any]]]:
-        """Accounts and roles of every shown party, in one query rather than one per result."""
-        if not parties:
-            return {}
-        rows = self.session.execute(
-            select(Account, AccountRole.role, AccountRole.valid_from, AccountRole.valid_to,
-                   Institution.code, AccountRole.institution_id, AccountRole.party_ref)
-            .join(AccountRole, (AccountRole.institution_id == Account.institution_id)
-                  & (AccountRole.account_ref == Account.ref))
-            .join(Institution, Institution.id == Account.institution_id)
-            .where(tuple_(AccountRole.institution_id, AccountRole.party_ref).in_(list(parties)),
-                   AccountRole.superseded_at.is_(None), Account.superseded_at.is_(None))
-        ).all()
-        found: dict[tuple[int, str], list[dict[str, Any]]] = {}
-        for a, role, start, end, code, institution_id, party_ref in rows:
-            found.setdefault((institution_id, party_ref), []).append({
-                "institution": code, "account_id": a.ref, "iban": a.iban, "number": a.number,
-                "type": a.type, "currency": a.currency, "role": role,
-                "opened_on": _iso(a.opened_on), "closed_on": _iso(a.closed_on),
-                "role_from": _iso(start), "role_to": _iso(end)})
-        return found
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+    def _refuse_rest(self, caller: Caller, case_id: int, size: int, not_run: list[int],
+                     client: str | None) -> None:
+        case = self.session.get(Case, case_id)
+        audit.record(self.session, TAG, "rate_limited", **caller_fields(caller),
+                     client_address=client, case_id=case_id, legal_basis=case.legal_basis if case else None,
+                     parameters={"case_id": case_id, "batch_size": size, "not_run": len(not_run),
+                                 "first_not_run": not_run[0]},
+                     detail=f"rate limit reached: {len(not_run)} of {size} batch queries not run")
 
 
-def _parameters(query: PersonQuery) -> dict[str, Any]:
+def _record(query: PersonQuery, wanted: NameAnalysis, hit: dict[str, Any]) -> PartyRecord:
+    source = hit["_source"]
+    scored = score_person(query, wanted, source)
+    return PartyRecord(hit["_id"], source["institution"], source["ref"], scored.score,
+                       source["display"], tuple(scored.explanation))
+
+
+def _key(record: PartyRecord) -> PartyKey:
+    institution_id, _, ref = record.id.partition(":")
+    return int(institution_id), ref
+
+
+def present(session: Session, clusters: list[Cluster], likely: float) -> list[dict[str, Any]]:
+    """Clusters as results: the best record's evidence, why records were merged, every
+    institution's record (with the registry id of its current version, which a record view
+    takes), and every account any of them holds or stands behind."""
+    keys = {_key(r) for c in clusters for r in c.records}
+    accounts = accounts_of_parties(session, keys)
+    ids = current_party_ids(session, keys)
+    return [{"id": c.best.id, "score": c.score, "likely": c.score >= likely,
+             "explanation": [*c.best.explanation, *(f"merged: {why}" for why in c.reasons)],
+             "records": [{**r.as_dict(), "institution_id": _key(r)[0],
+                          "party_id": ids.get(_key(r))} for r in c.records],
+             "accounts": [a for r in c.records for a in accounts.get(_key(r), [])]}
+            for c in clusters]
+
+
+def current_party_ids(session: Session, keys: set[PartyKey]) -> dict[PartyKey, int]:
+    """`parties.id` of the current version of each (institution, customer) in one query.
+    None for a record superseded since it was indexed (the outbox has not caught up)."""
+    if not keys:
+        return {}
+    rows = session.execute(select(Party.id, Party.institution_id, Party.ref).where(
+        tuple_(Party.institution_id, Party.ref).in_(list(keys)), Party.superseded_at.is_(None)))
+    return {(institution_id, ref): party_id for party_id, institution_id, ref in rows}
+
+
+def shown_ids(results: list[dict[str, Any]]) -> list[str]:
+    """Every record shown: the oversight flags read these (a PEP among them, say)."""
+    return [record["id"] for result in results for record in result["records"]]
+
+
+def _parameters(query: PersonQuery, batch_index: int | None) -> dict[str, Any]:
     values = {"name": query.name, "birth_date": query.birth_date, "nationality": query.nationality,
-              "identifier": query.identifier, "as_of": _iso(query.as_of)}
+              "identifier": query.identifier, "as_of": iso(query.as_of), "batch_index": batch_index}
     return {k: v for k, v in values.items() if v is not None}

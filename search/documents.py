@@ -56,7 +56,7 @@ def party_document(party: Mapping[str, Any], institution_code: str) -> dict[str,
         "pep": bool(party.get("pep")),
         "valid_from": _iso(party.get("valid_from")),
         "valid_to": _iso(party.get("valid_to")),
-        "display": _display(party, institution_code),
+        "display": party_display(party, institution_code),
     }
 
 
@@ -68,7 +68,8 @@ def _iso(value: date | str | None) -> str | None:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def _display(party: Mapping[str, Any], institution_code: str) -> dict[str, Any]:
+def party_display(party: Mapping[str, Any], institution_code: str) -> dict[str, Any]:
+    """The party as the institution reported it: what a result shows."""
     keys = ("full_name", "other_names", "birth_date", "birth_place", "nationalities",
             "residence_country", "identifiers", "registration_number", "registration_country",
             "lei", "legal_form")

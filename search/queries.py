@@ -65,6 +65,39 @@ def person_search(query: PersonQuery) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class EntityQuery:
+    name: str | None = None
+    registration_number: str | None = None
+    lei: str | None = None
+    country: str | None = None
+    as_of: date | None = None
+    size: int = CANDIDATES
+
+
+def entity_search(query: EntityQuery) -> dict[str, Any]:
+    should = name_clauses(query.name) if query.name else []
+    if query.lei:
+        # Identifiers are decisive: a matching one must outrank any spelling of the name.
+        should.append({"term": {"identifiers": {
+            "value": f"lei:{normalise_identifier('lei', None, query.lei)}", "boost": 20.0}}})
+    if query.registration_number:
+        # The bare compact form: registers differ in what they call the scheme.
+        should.append({"term": {"identifiers": {
+            "value": normalise_identifier("", None, query.registration_number), "boost": 20.0}}})
+    if query.country:
+        should.append({"term": {"countries": {"value": query.country.upper(), "boost": 0.5}}})
+    return {
+        "size": min(query.size, MAX_WINDOW),
+        "track_total_hits": False,
+        "query": {"bool": {
+            "filter": [{"term": {"kind": "entity"}}, *validity_filter(query.as_of)],
+            "should": should,
+            "minimum_should_match": 1,
+        }},
+    }
+
+
 def baseline_person_search(name: str, size: int = 10) -> dict[str, Any]:
     """The plain baseline the quality benchmark compares against."""
     return {"size": size, "query": {"match": {"name_text": {"query": name, "fuzziness": "AUTO"}}}}

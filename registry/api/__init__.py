@@ -10,3 +10,5 @@ from registry.api import search  # noqa: E402,F401  (registers the routes)
 from registry.api import extracts  # noqa: E402,F401
 from registry.api import cooperation, oversight, session  # noqa: E402,F401
 from registry.api import ownership  # noqa: E402,F401
+from registry.api import cases, records  # noqa: E402,F401
+from registry.api import openapi  # noqa: E402,F401

@@ -1,4 +1,4 @@
-"""POST /api/v1/search/persons."""
+"""Search: persons (one or a batch), entities and accounts, each under a case."""
 
 from __future__ import annotations
 
@@ -7,43 +7,180 @@ from typing import Any
 
 from flask import current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from stdnum import lei as stdnum_lei
 
-from loaders.schemas import Country, PartialDate
+from loaders.schemas import Country, Iban, PartialDate
+from registry.account_search import AccountSearchService
 from registry.api import blueprint
+# Importing openapi also registers GET /openapi.json on the blueprint.
+from registry.api.openapi import request_body
 from registry.auth import allow
+from registry.entity_search import EntitySearchService
+from registry.errors import problem
 from registry.limits import rate_limited
-from registry.search_service import PersonSearchService
-from search.queries import PersonQuery
+from registry.search_budget import RequestBudget
+from registry.search_service import MAX_BATCH, PersonSearchService
+from search.names import fold
+from search.queries import EntityQuery, PersonQuery
 
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# C0 and C1 control characters: never part of a name or number, often part of an attack.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-class PersonSearchRequest(Schema):
-    case_id = fields.Integer(required=True)
-    name = fields.String(required=True, validate=validate.Length(min=2, max=200))
-    birth_date = PartialDate(load_default=None)
-    nationality = Country(load_default=None)
-    identifier = fields.String(load_default=None, validate=validate.Length(min=2, max=100))
+class Text(fields.String):
+    """User text for a query: bounded, no control characters."""
+
+    def __init__(self, min_length: int = 1, max_length: int = 100, **kw: Any) -> None:
+        super().__init__(validate=validate.Length(min=min_length, max=max_length), **kw)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kw)
+        if CONTROL.search(text):
+            raise ValidationError("control characters are not allowed")
+        return text
+
+
+class Name(Text):
+    """A name of 2 to 200 characters with at least two letters or digits in it."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(min_length=2, max_length=200, **kw)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kw)
+        # Punctuation alone folds to nothing: there would be nothing to search by.
+        if len(fold(text).replace(" ", "")) < 2:
+            raise ValidationError("a name needs at least two letters or digits")
+        return text
+
+
+class Lei(Text):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kw)
+        if not stdnum_lei.is_valid(text):
+            raise ValidationError("not a valid LEI (20 characters, ISO 17442 check digits)")
+        return str(stdnum_lei.compact(text))
+
+
+class PersonQuerySchema(Schema):
+    name = Name(required=True)
+    birth_date = PartialDate(load_default=None, metadata={"description": "YYYY, YYYY-MM or YYYY-MM-DD"})
+    nationality = Country(load_default=None, metadata={"description": "ISO 3166 alpha-2"})
+    identifier = Text(min_length=2, load_default=None, metadata={"description": "any scheme"})
+    as_of = fields.Date(load_default=None, metadata={"description": "what was true on that date"})
+
+
+class CaseBound(Schema):
+    case_id = fields.Integer(required=True, metadata={"description": "an open case you are assigned to"})
+
+
+class PersonSearchRequest(CaseBound, PersonQuerySchema):
+    limit = fields.Integer(load_default=10, validate=validate.Range(1, 50))
+
+
+class PersonBatchRequest(CaseBound):
+    queries = fields.List(fields.Nested(PersonQuerySchema), required=True,
+                          validate=validate.Length(min=1, max=MAX_BATCH))
+    limit = fields.Integer(load_default=5, validate=validate.Range(1, 50),
+                           metadata={"description": "results per query"})
+
+
+class EntitySearchRequest(CaseBound):
+    name = Name(load_default=None)
+    registration_number = Text(load_default=None)
+    lei = Lei(load_default=None)
+    country = Country(load_default=None, metadata={"description": "ISO 3166 alpha-2"})
     as_of = fields.Date(load_default=None)
     limit = fields.Integer(load_default=10, validate=validate.Range(1, 50))
 
-    @validates("name")
-    def _no_control(self, value: str, **_: Any) -> None:
-        if CONTROL.search(value):
-            raise ValidationError("control characters are not allowed in a name")
-        if len(value.strip()) < 2:
-            raise ValidationError("a name needs at least two characters")
+    @validates_schema
+    def _something_to_search_by(self, data: dict[str, Any], **_: Any) -> None:
+        if not (data.get("name") or data.get("registration_number") or data.get("lei")):
+            raise ValidationError("give a name, a registration_number or a lei", "name")
+
+
+class AccountSearchRequest(CaseBound):
+    iban = Iban(load_default=None)
+    number = Text(load_default=None, metadata={"description": "account number, separators ignored"})
+    as_of = fields.Date(load_default=None, metadata={"description": "only roles valid on that date"})
+
+    @validates_schema
+    def _one_key(self, data: dict[str, Any], **_: Any) -> None:
+        if (data.get("iban") is None) == (data.get("number") is None):
+            raise ValidationError("give exactly one of iban and number", "iban")
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
+def _person_query(args: dict[str, Any]) -> PersonQuery:
+    return PersonQuery(args["name"], args["birth_date"], args["nationality"], args["identifier"],
+                       args["as_of"])
+
+
+def _services() -> Any:
+    return current_app.extensions["registry"]
 
 
 @blueprint.post("/search/persons")
 @allow("investigator")
 @rate_limited("search:person:query")
+@request_body(PersonSearchRequest)
 def search_persons() -> ResponseReturnValue:
-    args = PersonSearchRequest().load(request.get_json(silent=True) or {})
-    ext = current_app.extensions["registry"]
-    service = PersonSearchService(ext.session(), ext.search)
-    query = PersonQuery(args["name"], args["birth_date"], args["nationality"], args["identifier"],
+    """Find a person however the banks spell them: one result per human, with every record and account."""
+    args = PersonSearchRequest().load(_body())
+    service = PersonSearchService(_services().session(), _services().search)
+    results = service.search(g.caller, args["case_id"], _person_query(args), args["limit"],
+                             request.remote_addr)
+    return jsonify({"case_id": args["case_id"], "results": results})
+
+
+@blueprint.post("/search/persons/batch")
+@allow("investigator")
+@rate_limited("search:person:query")
+@request_body(PersonBatchRequest)
+def search_persons_batch() -> ResponseReturnValue:
+    """Search up to 100 persons at once; each query costs one search of the rate limit."""
+    args = PersonBatchRequest().load(_body())
+    service = PersonSearchService(_services().session(), _services().search)
+    budget = RequestBudget()
+    outcome = service.search_batch(g.caller, args["case_id"], [_person_query(q) for q in args["queries"]],
+                                   args["limit"], request.remote_addr, budget)
+    if not outcome.not_run:
+        return jsonify({"case_id": args["case_id"], "answers": outcome.answers})
+    response = problem(429, "Too many requests",
+                       f"The rate limit ran out after {len(outcome.answers)} of {len(args['queries'])} "
+                       "queries; send the queries listed in not_run again after Retry-After seconds.",
+                       case_id=args["case_id"], answers=outcome.answers, not_run=outcome.not_run)
+    response.headers["Retry-After"] = str(budget.retry_after())
+    return response
+
+
+@blueprint.post("/search/entities")
+@allow("investigator")
+@rate_limited("search:entity:query")
+@request_body(EntitySearchRequest)
+def search_entities() -> ResponseReturnValue:
+    """Find a company or other legal entity by name, registration number or LEI."""
+    args = EntitySearchRequest().load(_body())
+    service = EntitySearchService(_services().session(), _services().search)
+    query = EntityQuery(args["name"], args["registration_number"], args["lei"], args["country"],
                         args["as_of"])
     results = service.search(g.caller, args["case_id"], query, args["limit"], request.remote_addr)
+    return jsonify({"case_id": args["case_id"], "results": results})
+
+
+@blueprint.post("/search/accounts")
+@allow("investigator")
+@rate_limited("search:account:query")
+@request_body(AccountSearchRequest)
+def search_accounts() -> ResponseReturnValue:
+    """Find an account by IBAN or number (exact), with its institution, holders and their roles."""
+    args = AccountSearchRequest().load(_body())
+    service = AccountSearchService(_services().session(), _services().search)
+    results = service.search(g.caller, args["case_id"], args["iban"], args["number"], args["as_of"],
+                             request.remote_addr)
     return jsonify({"case_id": args["case_id"], "results": results})

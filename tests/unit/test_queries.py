@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from search.queries import CANDIDATES, PersonQuery, baseline_person_search, person_search, validity_filter
+from search.queries import (
+    CANDIDATES,
+    EntityQuery,
+    PersonQuery,
+    baseline_person_search,
+    entity_search,
+    person_search,
+    validity_filter,
+)
 
 
 def clauses(body: dict) -> list[dict]:  # type: ignore[type-arg]
@@ -52,3 +60,24 @@ def test_identifier_is_decisive_and_birth_date_partial() -> None:
 def test_baseline_is_a_plain_fuzzy_match() -> None:
     assert baseline_person_search("Anna", 10) == {
         "size": 10, "query": {"match": {"name_text": {"query": "Anna", "fuzziness": "AUTO"}}}}
+
+
+def test_entity_query_filters_kind_and_makes_identifiers_decisive() -> None:
+    body = entity_search(EntityQuery(name="Müller Holding", lei="5299000j2n45ddne4y28",
+                                     registration_number="HRB 1234", country="de"))
+    assert {"term": {"kind": "entity"}} in body["query"]["bool"]["filter"]
+    idents = {c["term"]["identifiers"]["value"]: c["term"]["identifiers"]["boost"]
+              for c in clauses(body) if "term" in c and "identifiers" in c["term"]}
+    assert idents == {"lei:5299000J2N45DDNE4Y28": 20.0, "HRB1234": 20.0}
+    assert {"term": {"countries": {"value": "DE", "boost": 0.5}}} in clauses(body)
+
+
+def test_entity_query_by_identifier_alone_has_no_name_clauses() -> None:
+    body = entity_search(EntityQuery(lei="5299000J2N45DDNE4Y28"))
+    assert clauses(body) == [{"term": {"identifiers": {"value": "lei:5299000J2N45DDNE4Y28", "boost": 20.0}}}]
+    assert body["query"]["bool"]["minimum_should_match"] == 1
+
+
+def test_entity_user_text_never_reaches_query_string() -> None:
+    body = json.dumps(entity_search(EntityQuery('company a/b "(*)~', registration_number="a/b OR *")))
+    assert "query_string" not in body

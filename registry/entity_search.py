@@ -1,0 +1,54 @@
+"""Entity search under a case: candidates from Elasticsearch, re-scored in Python with
+identifiers as decisive evidence, merged across institutions on LEI or registration number,
+enriched with accounts from Postgres, and audited in the same transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from registry import audit
+from registry.account_search import iso
+from registry.auth import Caller, caller_fields
+from registry.cases import open_case
+from registry.search_service import present, shown_ids
+from search.entity_scoring import ENTITY_LIKELY, score_entity
+from search.gateway import SearchGateway
+from search.merging import PartyRecord, merge_entities
+from search.queries import EntityQuery, entity_search
+
+TAG = "search:entity:query"
+
+
+class EntitySearchService:
+    def __init__(self, session: Session, gateway: SearchGateway) -> None:
+        self.session = session
+        self.gateway = gateway
+
+    def search(self, caller: Caller, case_id: int, query: EntityQuery, limit: int,
+               client: str | None) -> list[dict[str, Any]]:
+        parameters = _parameters(query)
+        case = open_case(self.session, caller, case_id, TAG, client, parameters,
+                         searched_names=[query.name] if query.name else ())
+        hits = self.gateway.search(entity_search(query))["hits"]["hits"]
+        clusters = merge_entities([_record(query, hit) for hit in hits])[:limit]
+        results = present(self.session, clusters, ENTITY_LIKELY)
+        audit.record(self.session, TAG, "ok", **caller_fields(caller), client_address=client,
+                     case_id=case.id, legal_basis=case.legal_basis, parameters=parameters,
+                     result_count=len(results), result_ids=shown_ids(results))
+        return results
+
+
+def _record(query: EntityQuery, hit: dict[str, Any]) -> PartyRecord:
+    source = hit["_source"]
+    scored = score_entity(query, source["display"])
+    return PartyRecord(hit["_id"], source["institution"], source["ref"], scored.score,
+                       source["display"], tuple(scored.explanation))
+
+
+def _parameters(query: EntityQuery) -> dict[str, Any]:
+    values = {"name": query.name, "registration_number": query.registration_number,
+              "lei": query.lei, "country": query.country, "as_of": iso(query.as_of)}
+    return {k: v for k, v in values.items() if v is not None}

@@ -1,0 +1,219 @@
+"""One human (or one company) across banks: records of the same party, as several
+institutions report it, merged into one result. Pure functions on plain data.
+
+The rule is deliberately strict, because a false merge shows an investigator accounts of
+somebody who is not their subject:
+- deterministic: the two records share a normalised identity-document number (same scheme
+  and country) and the same birth date;
+- probabilistic: near-identical names AND the same full birth date;
+- never on a name alone, and never across a conflict: different birth dates, different
+  stable national numbers of the same scheme and country, or disjoint nationalities.
+Clusters grow by complete linkage: a record joins a cluster only if it conflicts with no
+record already in it, so A~B and B~C cannot drag in a C that contradicts A.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from search.name_similarity import name_similarity
+from search.names import NameAnalysis, analyse_name, normalise_identifier
+
+# Identity documents whose number, with the same birth date, identifies one human. A
+# passport counts: the same passport number of the same country and the same birth date
+# is one person, whatever the spelling of the name.
+IDENTITY_SCHEMES = frozenset({"national_id", "tax_id", "passport", "personal_code",
+                              "social_security"})
+# Numbers a person keeps for life: two different ones of the same scheme and country are two
+# people. Passports are renewed under new numbers, so a different passport proves nothing.
+STABLE_SCHEMES = IDENTITY_SCHEMES - {"passport"}
+# "Near-identical": above one typo in a long name (about 0.96), well above the 0.8 that two
+# unrelated spellings of similar names reach; a nickname (0.9) is not enough on its own.
+MERGE_NAME_SIMILARITY = 0.95
+FULL_DATE_LENGTH = len("YYYY-MM-DD")
+
+IdentityKey = tuple[str, str, str]  # scheme, country, normalised value
+
+
+@dataclass(frozen=True)
+class PartyRecord:
+    """One institution's record of a party, scored against the query."""
+
+    id: str
+    institution: str
+    customer_id: str
+    score: float
+    party: Mapping[str, Any]
+    explanation: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "institution": self.institution, "customer_id": self.customer_id,
+                "score": self.score, "explanation": list(self.explanation), "party": dict(self.party)}
+
+
+@dataclass
+class Cluster:
+    """Records judged to be one party; `reasons` say why each was joined."""
+
+    records: list[PartyRecord]
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def best(self) -> PartyRecord:
+        return self.records[0]
+
+    @property
+    def score(self) -> float:
+        return self.best.score
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the rule compares, computed once per record."""
+
+    record: PartyRecord
+    birth_date: str | None
+    nationalities: frozenset[str]
+    identity: frozenset[IdentityKey]
+
+    @functools.cached_property
+    def names(self) -> tuple[NameAnalysis, ...]:
+        # Analysed only for the few pairs that share a full birth date.
+        party = self.record.party
+        names = [party.get("full_name") or "", *(party.get("other_names") or [])]
+        return tuple(analyse_name(n) for n in names if n)
+
+
+Link = Callable[[_Facts, _Facts], str | None]
+# Blocking: only records sharing one of these keys can be linked, so a search's 50
+# candidates cost a handful of comparisons rather than 1,225.
+Block = Callable[[_Facts], Iterable[Hashable]]
+
+
+def identity_keys(identifiers: Iterable[Mapping[str, Any]],
+                  schemes: frozenset[str] = IDENTITY_SCHEMES) -> frozenset[IdentityKey]:
+    keys = set()
+    for ident in identifiers:
+        scheme = str(ident.get("scheme") or "").strip().lower()
+        value = str(ident.get("value") or "")
+        if scheme in schemes and value:
+            country = str(ident.get("country") or "").upper()
+            keys.add((scheme, country, normalise_identifier(scheme, country, value)))
+    return frozenset(keys)
+
+
+def _facts(record: PartyRecord) -> _Facts:
+    party = record.party
+    return _Facts(record, party.get("birth_date") or None,
+                  frozenset(str(c).upper() for c in party.get("nationalities") or []),
+                  identity_keys(party.get("identifiers") or []))
+
+
+def conflict(a: _Facts, b: _Facts) -> str | None:
+    """Why two records cannot be one person, or None."""
+    if a.birth_date and b.birth_date and not (
+            a.birth_date.startswith(b.birth_date) or b.birth_date.startswith(a.birth_date)):
+        return f"birth dates differ ({a.birth_date} / {b.birth_date})"
+    if a.nationalities and b.nationalities and not a.nationalities & b.nationalities:
+        return "nationalities differ"
+    mine = {(s, c): v for s, c, v in a.identity if s in STABLE_SCHEMES}
+    for scheme, country, value in b.identity:
+        if (scheme, country) in mine and mine[(scheme, country)] != value:
+            return f"{scheme} ({country or 'no country'}) differs"
+    return None
+
+
+def person_link(a: _Facts, b: _Facts) -> str | None:
+    """Why two records are one person, or None: the merge rule of the module docstring."""
+    if conflict(a, b) is not None or not a.birth_date or a.birth_date != b.birth_date:
+        return None
+    shared = sorted(a.identity & b.identity)
+    if shared:
+        scheme, country, _ = shared[0]
+        return f"same {scheme} ({country or 'no country'}) and birth date {a.birth_date}"
+    if len(a.birth_date) != FULL_DATE_LENGTH:
+        return None
+    similarity = max((name_similarity(x, y) for x in a.names for y in b.names), default=0.0)
+    if similarity >= MERGE_NAME_SIMILARITY:
+        return f"name similarity {similarity:.2f} and the same birth date {a.birth_date}"
+    return None
+
+
+def entity_facts(record: PartyRecord) -> _Facts:
+    party = record.party
+    keys: set[IdentityKey] = set()
+    if party.get("lei"):
+        keys.add(("lei", "", normalise_identifier("lei", None, str(party["lei"]))))
+    if party.get("registration_number") and party.get("registration_country"):
+        country = str(party["registration_country"]).upper()
+        keys.add(("registration_number", country,
+                  normalise_identifier("", None, str(party["registration_number"]))))
+    return _Facts(record, None, frozenset(), frozenset(keys))
+
+
+def entity_conflict(a: _Facts, b: _Facts) -> str | None:
+    mine = {(s, c): v for s, c, v in a.identity}
+    for scheme, country, value in b.identity:
+        if (scheme, country) in mine and mine[(scheme, country)] != value:
+            return f"{scheme} differs"
+    return None
+
+
+def entity_link(a: _Facts, b: _Facts) -> str | None:
+    """Companies merge only on a shared LEI or registration number (with its country)."""
+    if entity_conflict(a, b) is not None:
+        return None
+    shared = sorted(a.identity & b.identity)
+    if not shared:
+        return None
+    scheme, country, _ = shared[0]
+    return f"same {scheme.replace('_', ' ')}" + (f" ({country})" if country else "")
+
+
+def merge_people(records: Sequence[PartyRecord]) -> list[Cluster]:
+    # Every person link needs the same birth date.
+    return _merge([_facts(r) for r in records], person_link, conflict,
+                  lambda f: [f.birth_date] if f.birth_date else [])
+
+
+def merge_entities(records: Sequence[PartyRecord]) -> list[Cluster]:
+    return _merge([entity_facts(r) for r in records], entity_link, entity_conflict,
+                  lambda f: f.identity)
+
+
+def _merge(facts: list[_Facts], link: Link, veto: Link, block: Block) -> list[Cluster]:
+    """Clusters, best first. Deterministic: the same records give the same clusters."""
+    facts = sorted(facts, key=lambda f: (-f.record.score, f.record.id))
+    owner = list(range(len(facts)))  # cluster index of each record
+    members: dict[int, list[int]] = {i: [i] for i in range(len(facts))}
+    reasons: dict[int, list[str]] = {i: [] for i in range(len(facts))}
+    for i, j, why in _links(facts, link, block):
+        a, b = owner[i], owner[j]
+        if a == b or any(veto(facts[x], facts[y]) for x in members[a] for y in members[b]):
+            continue
+        keep, gone = min(a, b), max(a, b)
+        for x in members.pop(gone):
+            owner[x] = keep
+            members[keep].append(x)
+        reasons[keep] += [*reasons.pop(gone), _joined(facts[i], facts[j], why)]
+    return [Cluster([facts[x].record for x in sorted(group)], reasons[k])
+            for k, group in sorted(members.items())]
+
+
+def _links(facts: list[_Facts], link: Link, block: Block) -> list[tuple[int, int, str]]:
+    blocks: dict[Hashable, list[int]] = {}
+    for i, f in enumerate(facts):
+        for key in block(f):
+            blocks.setdefault(key, []).append(i)
+    pairs = {(i, j) for group in blocks.values() for n, i in enumerate(group) for j in group[n + 1:]}
+    found = [(i, j, why) for i, j in sorted(pairs) if (why := link(facts[i], facts[j])) is not None]
+    # Identifier links first: they are the strongest evidence, so they win any veto race.
+    return sorted(found, key=lambda t: (not t[2].startswith("same "), t[0], t[1]))
+
+
+def _joined(a: _Facts, b: _Facts, why: str) -> str:
+    return (f"{a.record.institution} {a.record.customer_id} and {b.record.institution} "
+            f"{b.record.customer_id}: {why}")

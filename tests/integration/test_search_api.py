@@ -1,0 +1,177 @@
+"""Person, entity and account search through the API, against the real services: one human
+across banks is one result, namesakes stay apart, identifiers decide, and every look is
+audited with the ids of every record shown.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from typing import Any
+
+import pytest
+from stdnum.iso7064 import mod_97_10
+
+from registry.config import Settings
+from tests.integration.helpers import account, iban, person, role, write_extract
+from tests.integration.test_access import bearer, last_event, open_case, user_with_token
+from tests.integration.test_slice import run
+
+SUBJECT = "Ottilie Brennecke"
+COMPANY = "Quillfeather Logistik GmbH"
+NATIONAL_ID = {"scheme": "national_id", "country": "DE", "value": "L01X00T47"}
+
+
+def lei(base: str) -> str:
+    return base + mod_97_10.calc_check_digits(base)
+
+
+def entity(ref: str, name: str, **extra: Any) -> dict[str, Any]:
+    return {"record": "entity", "id": ref, "name": name, **extra}
+
+
+def bank_code(letter: str) -> str:
+    return f"S{letter}" + uuid.uuid4().hex[:6].upper() + "XXX"
+
+
+@pytest.fixture(scope="module")
+def world(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    first, second = bank_code("A"), bank_code("B")
+    n = random.randrange(10**8, 10**9)
+    number = f"{n}-77 01"
+    company_lei = lei("5299" + uuid.uuid4().hex[:14].upper())
+    a = [person("P1", SUBJECT, birth_date="1962-09-23", nationalities=["DE"], identifiers=[NATIONAL_ID]),
+         person("P2", SUBJECT, birth_date="1971-01-30"),
+         entity("E1", COMPANY, lei=company_lei, registration_number=f"HRB {n}", registration_country="DE"),
+         account("A1", n), role("A1", "P1"), account("A2", n + 1), role("A2", "P2"),
+         account("A3", n + 2), role("A3", "E1")]
+    b = [person("Q7", "Otilie Brenecke", birth_date="1962-09-23",
+                identifiers=[{**NATIONAL_ID, "country": "de", "value": "l01x-00t47"}]),
+         person("Q8", "Hubert Brenecke", birth_date="1990-02-02"),
+         entity("F1", "QUILLFEATHER LOGISTIK", lei=company_lei.lower()),
+         account("B1", n + 3), role("B1", "Q7"),
+         {"record": "account", "id": "B2", "number": number, "currency": "EUR", "type": "savings",
+          "opened_on": "2019-01-01"},
+         role("B2", "Q7", "co_holder"), role("B2", "Q8", "holder", **{"from": "2022-01-01"})]
+    out = tmp_path_factory.mktemp("search")
+    for code, records in ((first, a), (second, b)):
+        run(settings, "institutions", "add", code, "--name", f"Search Bank {code}")
+        run(settings, "load", str(write_extract(out / f"{code}.jsonl", code, records)))
+    name, token = user_with_token(settings, "investigator")
+    return {"banks": (first, second), "name": name, "token": token, "case_id": open_case(settings, name),
+            "iban": iban(n), "number": number, "lei": company_lei, "registration": f"HRB {n}"}
+
+
+def post(client, world: dict[str, Any], path: str, **body: Any):  # type: ignore[no-untyped-def]
+    return client.post(f"/api/v1/search/{path}", headers=bearer(world["token"]),
+                       json={"case_id": world["case_id"], **body})
+
+
+def ours(world: dict[str, Any], results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Results of this module's banks only: other tests load people into the same index."""
+    return [r for r in results if {rec["institution"] for rec in r["records"]} <= set(world["banks"])]
+
+
+def test_one_human_across_banks_is_one_result_with_every_record_and_account(client, engine, world) -> None:  # type: ignore[no-untyped-def]
+    response = post(client, world, "persons", name=SUBJECT, birth_date="1962-09-23")
+    assert response.status_code == 200, response.json
+    top, *rest = ours(world, response.json["results"])
+    assert [(r["institution"], r["customer_id"]) for r in top["records"]] == [
+        (world["banks"][0], "P1"), (world["banks"][1], "Q7")]
+    assert top["likely"] is True and top["score"] == 1.0
+    assert any(e.startswith("merged:") and "same national_id (DE)" in e for e in top["explanation"])
+    assert {(a["institution"], a["account_id"], a["role"]) for a in top["accounts"]} == {
+        (world["banks"][0], "A1", "holder"), (world["banks"][1], "B1", "holder"),
+        (world["banks"][1], "B2", "co_holder")}
+    assert top["records"][1]["party"]["full_name"] == "Otilie Brenecke"
+    event = last_event(engine, actor=world["name"], tag="search:person:query")
+    shown = [rec["id"] for r in response.json["results"] for rec in r["records"]]
+    assert event["outcome"] == "ok" and event["result_ids"] == shown
+    namesake = next(r for r in rest if r["records"][0]["customer_id"] == "P2")
+    assert len(namesake["records"]) == 1 and namesake["likely"] is False
+    assert "birth date conflicts" in namesake["explanation"]
+
+
+def test_namesakes_are_never_merged_on_the_name_alone(client, world) -> None:  # type: ignore[no-untyped-def]
+    results = ours(world, post(client, world, "persons", name=SUBJECT).json["results"])
+    groups = [sorted(r["customer_id"] for r in result["records"]) for result in results]
+    assert ["P1", "Q7"] in groups and ["P2"] in groups
+
+
+def test_query_syntax_in_a_name_is_just_text(client, world) -> None:  # type: ignore[no-untyped-def]
+    response = post(client, world, "persons", name='Ottilie "(*)~ Brennecke')
+    assert response.status_code == 200, response.json
+    assert ours(world, response.json["results"])
+    only_syntax = post(client, world, "persons", name='"(*)~')
+    assert only_syntax.status_code == 422 and "name" in only_syntax.json["errors"]
+    assert post(client, world, "entities", name="company a/b").status_code == 200
+    assert post(client, world, "persons", name="Anna", identifier='a/b "(*)~').status_code == 200
+
+
+def test_entities_by_name_lei_or_registration_number(client, engine, world) -> None:  # type: ignore[no-untyped-def]
+    by_name = ours(world, post(client, world, "entities", name="Quillfeather Logistik Ltd").json["results"])
+    assert sorted(r["customer_id"] for r in by_name[0]["records"]) == ["E1", "F1"]
+    assert by_name[0]["likely"] is True
+    assert {a["account_id"] for a in by_name[0]["accounts"]} == {"A3"}
+    by_lei = post(client, world, "entities", lei=world["lei"].lower()).json["results"]
+    assert by_lei[0]["score"] == 1.0 and len(by_lei[0]["records"]) == 2
+    assert "LEI matches" in by_lei[0]["explanation"]
+    event = last_event(engine, actor=world["name"], tag="search:entity:query")
+    assert event["parameters"]["lei"] == world["lei"]
+    assert event["result_ids"] == [rec["id"] for r in by_lei for rec in r["records"]]
+    by_number = post(client, world, "entities", registration_number=world["registration"].replace(" ", "-"))
+    assert by_number.json["results"][0]["records"][0]["customer_id"] == "E1"
+
+
+def test_an_account_by_iban_with_its_holders(client, engine, world) -> None:  # type: ignore[no-untyped-def]
+    spaced = " ".join(world["iban"][i:i + 4] for i in range(0, len(world["iban"]), 4)).lower()
+    response = post(client, world, "accounts", iban=spaced)
+    assert response.status_code == 200, response.json
+    (found,) = response.json["results"]
+    assert (found["institution"], found["account_id"], found["iban"]) == (world["banks"][0], "A1", world["iban"])
+    assert (found["type"], found["currency"], found["opened_on"], found["closed_on"]) == (
+        "current", "EUR", "2020-05-01", None)
+    (holder,) = found["holders"]
+    assert (holder["customer_id"], holder["role"], holder["role_from"]) == ("P1", "holder", "2020-05-01")
+    assert holder["party"]["full_name"] == SUBJECT and holder["party"]["birth_date"] == "1962-09-23"
+    event = last_event(engine, actor=world["name"], tag="search:account:query")
+    assert event["result_ids"] == [found["id"], holder["id"]] and found["id"].startswith("account:")
+
+
+def test_an_account_by_number_and_its_roles_as_of_a_date(client, world) -> None:  # type: ignore[no-untyped-def]
+    typed = world["number"].replace("-", "").replace(" ", ".")
+    (found,) = post(client, world, "accounts", number=typed).json["results"]
+    assert found["account_id"] == "B2" and found["iban"] is None
+    assert {(h["customer_id"], h["role"]) for h in found["holders"]} == {("Q7", "co_holder"), ("Q8", "holder")}
+    (earlier,) = post(client, world, "accounts", number=typed, as_of="2021-06-01").json["results"]
+    assert [h["customer_id"] for h in earlier["holders"]] == ["Q7"]
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("entities", {"name": "A"}, "name"),
+    ("entities", {"name": "x" * 10_000}, "name"),
+    ("entities", {"name": "Acme\x00Ltd"}, "name"),
+    ("entities", {"name": "Acme", "as_of": "2021-02-30"}, "as_of"),
+    ("entities", {"name": "Acme", "country": "XX"}, "country"),
+    ("entities", {"lei": "5299000J2N45DDNE4Y29"}, "lei"),
+    ("entities", {"country": "DE"}, "name"),
+    ("accounts", {"iban": "DE00 1234 5678"}, "iban"),
+    ("accounts", {"number": "12\x1b34"}, "number"),
+    ("accounts", {}, "iban"),
+    ("accounts", {"iban": "DE89370400440532013000", "number": "1"}, "iban"),
+    ("accounts", {"number": "1", "as_of": "2023-13-01"}, "as_of"),
+    ("persons", {"name": " \t"}, "name"),
+    ("persons", {"name": "Anna Schmidt", "as_of": "1999-02-29"}, "as_of"),
+])
+def test_bad_input_is_a_422_problem(client, world, path: str, body: dict[str, Any], field: str) -> None:  # type: ignore[no-untyped-def]
+    response = post(client, world, path, **body)
+    assert response.status_code == 422, response.json
+    assert response.mimetype == "application/problem+json" and field in response.json["errors"]
+
+
+def test_an_account_search_under_a_foreign_case_is_refused_and_audited(client, engine, settings, world) -> None:  # type: ignore[no-untyped-def]
+    colleague, _ = user_with_token(settings, "investigator")
+    response = client.post("/api/v1/search/accounts", headers=bearer(world["token"]),
+                           json={"case_id": open_case(settings, colleague), "iban": world["iban"]})
+    assert response.status_code == 403
+    assert last_event(engine, actor=world["name"], tag="search:account:query")["outcome"] == "refused"
