@@ -7,7 +7,7 @@ REGISTRY := $(BIN)/registry
 DEMO_PARTIES ?= 5000
 DEMO_BANKS ?= 4
 
-.PHONY: venv services schema demo test unit lint down status clean
+.PHONY: venv services schema browser demo test unit e2e lint down status clean
 
 venv: $(VENV)/.installed
 
@@ -32,8 +32,22 @@ demo: schema
 	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; $(REGISTRY) services down' EXIT INT TERM; \
 	  $(REGISTRY) serve --host 127.0.0.1 --port 5000
 
-test: services lint
+# Debian's Chromium (and a font to draw text with) for the browser tests in tests/e2e;
+# Playwright drives it and never downloads a browser of its own. Set REGISTRY_CHROMIUM to
+# use another build instead.
+BROWSER_PACKAGES := chromium fonts-dejavu-core
+browser: venv
+	@if [ -z "$$REGISTRY_CHROMIUM" ] && ! dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1; then \
+	  echo "installing $(BROWSER_PACKAGES) (Debian)"; \
+	  $(BIN)/python -c 'import sys; from registry.localservices.base import apt_install; apt_install(*sys.argv[1:])' $(BROWSER_PACKAGES); \
+	fi
+
+test: services lint browser
 	$(BIN)/pytest
+
+# Only the browser tests (they take the services too); screenshots land in var/screenshots.
+e2e: services browser
+	$(BIN)/pytest tests/e2e
 
 unit: venv
 	$(BIN)/pytest tests/unit

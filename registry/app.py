@@ -84,9 +84,11 @@ def _configure_session_cookie(app: Flask, settings: Settings) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from registry.api import blueprint as api
+    from registry.web import blueprint as web
 
     app.register_blueprint(health.blueprint)
     app.register_blueprint(api, url_prefix="/api/v1")
+    app.register_blueprint(web)
 
 
 def _install_transaction(app: Flask) -> None:

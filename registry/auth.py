@@ -2,7 +2,8 @@
 
 Declarations: `@allow("public")`, `@allow("institution")` (a reporting institution's API
 key) or `@allow("investigator", "supervisor", ...)` (a user's bearer token, or the session
-cookie set by `POST /api/v1/session`). An endpoint with no declaration is refused, and a
+cookie set by `POST /api/v1/session` or the sign-in page). A bank signed in on its pages with
+its API key holds a session cookie too, as an institution caller. An endpoint with no declaration is refused, and a
 test walks the URL map to keep it that way. Every refusal here is an audit event.
 """
 
@@ -119,16 +120,33 @@ def _cookie_caller(db: Session) -> Caller:
     if datetime.now(UTC) - signed_in > timedelta(hours=hours):
         session.clear()
         raise Unauthorized("The session has expired; sign in again.")
-    row = db.execute(_user_query().where(User.id == session["uid"], User.active.is_(True))).first()
-    if row is None or is_locked(row[0], datetime.now(UTC)):
+    caller = _session_institution(db) if session.get("inst") is not None else _session_user(db)
+    if caller is None:
         session.clear()
         raise Unauthorized("The session's user is no longer allowed in.")
     if request.method not in SAFE_METHODS and not csrf_matches(
             session.get("csrf"), request.headers.get(CSRF_HEADER) or request.form.get("csrf_token")):
-        g.refused_caller = user_caller(*row)
+        g.refused_caller = caller
         raise Forbidden(f"A signed-in request that changes something must send {CSRF_HEADER}.",
                         audit_tag="auth:csrf:refuse")
-    return user_caller(*row)
+    return caller
+
+
+def _session_user(db: Session) -> Caller | None:
+    row = db.execute(_user_query().where(User.id == session.get("uid"), User.active.is_(True))).first()
+    return None if row is None or is_locked(row[0], datetime.now(UTC)) else user_caller(*row)
+
+
+def institution_fingerprint(institution: Institution) -> str:
+    """Kept in a bank's page session: a new API key (re-keying) ends the old sessions."""
+    return hash_secret(institution.api_key_hash or "")[:16]
+
+
+def _session_institution(db: Session) -> Caller | None:
+    row = db.get(Institution, session["inst"])
+    if row is None or not row.api_key_hash or session.get("key") != institution_fingerprint(row):
+        return None
+    return Caller("institution", row.id, row.code, INSTITUTION)
 
 
 def authenticate(db: Session, callers: frozenset[str]) -> Caller | None:
@@ -137,7 +155,7 @@ def authenticate(db: Session, callers: frozenset[str]) -> Caller | None:
     header = request.headers.get("Authorization")
     if header is not None:
         caller = _bearer_caller(db, header)
-    elif session.get("uid") is not None:
+    elif session.get("uid") is not None or session.get("inst") is not None:
         caller = _cookie_caller(db)
     else:
         raise Unauthorized("Send 'Authorization: Bearer <token>', or sign in.")

@@ -1,0 +1,52 @@
+"""Small actions the pages need that no other service offers: a bank's sign-in with its
+key, the end of a session, and party ids for the account search's holders.
+
+Each takes the request's session like every service; none commits. Cases are listed by
+`registry.cases.CaseService`, users and institutions by `registry.directory.Directory`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from registry import audit
+from registry.auth import hash_secret, institution_fingerprint
+from registry.models import Institution, Party
+
+
+class BankSignIn:
+    """A bank signs in to its pages with its code and API key; every attempt is audited."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def sign_in(self, code: str, key: str, client: str | None) -> tuple[Institution, str] | None:
+        institution = self.session.execute(select(Institution).where(
+            Institution.code == code, Institution.api_key_hash == hash_secret(key))).scalar()
+        audit.record(self.session, "auth:session:create", "ok" if institution else "refused",
+                     actor=code[:100], role="institution", client_address=client,
+                     detail=None if institution else "unknown institution code or key")
+        return (institution, institution_fingerprint(institution)) if institution else None
+
+
+def end_session(db: Session, cookie: MutableMapping[str, Any], client: str | None) -> None:
+    if cookie.get("uid") is not None or cookie.get("inst") is not None:
+        audit.record(db, "auth:session:delete", "ok", user_id=cookie.get("uid"),
+                     actor=cookie.get("name"), role=cookie.get("role"), client_address=client)
+
+
+def party_ids(session: Session, keys: list[str]) -> list[int]:
+    """Registry ids of parties named "<institution id>:<ref>", in the order given; the record
+    view (which audits the look) takes ids. Person and entity results carry `party_id`
+    already; the account search's holders do not yet, and link through this."""
+    wanted = [(int(i), ref) for i, _, ref in (k.partition(":") for k in keys)]
+    if not wanted:
+        return []
+    rows = dict(((i, ref), pid) for pid, i, ref in session.execute(
+        select(Party.id, Party.institution_id, Party.ref).where(
+            tuple_(Party.institution_id, Party.ref).in_(wanted), Party.superseded_at.is_(None))))
+    return [rows[key] for key in wanted if key in rows]
