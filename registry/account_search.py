@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, tuple_
+from sqlalchemy import ColumnElement, literal_column, select, tuple_
 from sqlalchemy.orm import Session
 
 from registry import audit
@@ -21,6 +21,8 @@ from search.documents import document_id, party_display
 TAG = "search:account:query"
 # How banks write account numbers: the separators carry no meaning.
 NUMBER_SEPARATORS = r"[\s./-]"
+# Written out, not bound as parameters: it must be the very expression migration 0005 indexes.
+NORMALISED_NUMBER = literal_column(r"upper(regexp_replace(accounts.number, '[\s./-]', '', 'g'))")
 # One IBAN is one account per bank, but a number is not unique across banks; enough for any
 # real collision, small enough that a careless query cannot dump the table.
 MAX_ACCOUNTS = 50
@@ -63,8 +65,7 @@ class AccountSearchService:
         if iban is not None:
             match = Account.iban == iban
         else:
-            normal = func.upper(func.regexp_replace(Account.number, NUMBER_SEPARATORS, "", "g"))
-            match = normal == normalise_number(number or "")
+            match = NORMALISED_NUMBER == normalise_number(number or "")
         rows = self.session.execute(
             select(Account, Institution.code).join(Institution, Institution.id == Account.institution_id)
             .where(match, Account.superseded_at.is_(None))

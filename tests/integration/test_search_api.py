@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from stdnum.iso7064 import mod_97_10
 
 from registry.config import Settings
@@ -175,3 +176,27 @@ def test_an_account_search_under_a_foreign_case_is_refused_and_audited(client, e
                            json={"case_id": open_case(settings, colleague), "iban": world["iban"]})
     assert response.status_code == 403
     assert last_event(engine, actor=world["name"], tag="search:account:query")["outcome"] == "refused"
+
+
+def test_an_account_number_lookup_can_use_its_index(app) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from registry.account_search import NORMALISED_NUMBER
+    from registry.models import Account
+
+    query = select(Account.id).where(NORMALISED_NUMBER == "12345", Account.superseded_at.is_(None))
+    with app.extensions["registry"].engine.connect() as conn:
+        conn.execute(text("SET enable_seqscan = off"))  # a small test table would be scanned anyway
+        compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
+        plan = "\n".join(r[0] for r in conn.execute(text(f"EXPLAIN {compiled}")))
+    assert "accounts_normalised_number" in plan
+
+
+def test_the_application_role_refreshes_statistics_through_the_owner_function(app) -> None:  # type: ignore[no-untyped-def]
+    with app.extensions["registry"].engine.begin() as conn:
+        owner = conn.execute(text("SELECT tableowner FROM pg_tables WHERE tablename = 'parties'")).scalar()
+        assert conn.execute(text("SELECT current_user")).scalar() != owner
+        conn.execute(text("SELECT analyze_reported_tables()"))
+        # A small table is sampled whole: the planner's row count is then exact.
+        estimate = conn.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'parties'")).scalar()
+        assert estimate == conn.execute(text("SELECT count(*) FROM parties")).scalar()
