@@ -15,8 +15,8 @@ from tqdm import tqdm
 from loaders.errors import ExtractRejected
 from loaders.pipeline import ExtractLoader, LoadResult, read_header
 from loaders.sources import open_source
-from registry.auth import hash_secret, new_secret
 from registry.db import make_engine
+from registry.directory import COMMAND_LINE, Directory
 from registry.indexing import drain_outbox
 from registry.models import Institution
 from registry.scorecard import store_scorecard
@@ -26,13 +26,11 @@ from search.gateway import SearchGateway
 def add_institution(engine: Engine, code: str, name: str, kind: str = "bank",
                     country: str | None = None) -> str:
     """Register (or re-key) an institution; returns its new API key, shown only once."""
-    key = new_secret("inst")
     with Session(engine) as session:
-        institution = session.execute(select(Institution).where(Institution.code == code)).scalar()
-        if institution is None:
-            institution = Institution(code=code, name=name, kind=kind, country=country)
-            session.add(institution)
-        institution.api_key_hash = hash_secret(key)
+        directory = Directory(session, COMMAND_LINE)
+        exists = session.execute(select(Institution.id).where(Institution.code == code)).first()
+        _, key = (directory.rekey_institution(code) if exists
+                  else directory.add_institution(code, name, kind, country))
         session.commit()
     return key
 
