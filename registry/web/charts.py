@@ -42,10 +42,12 @@ def bar_chart(title: str, values: Iterable[tuple[str, int]]) -> BarChart:
     return BarChart(title, 40 + len(items) * (BAR_WIDTH + 8) + 20, CHART_HEIGHT + 90, bars, top)
 
 
-def share_text(share: Mapping[str, float] | None) -> str:
-    """'60 %', or a reported range '25–50 %'."""
+def share_text(share: Mapping[str, Any] | None) -> str:
+    """The ownership service's own wording ("more than 25 %"), or '60 %' / '25–50 %'."""
     if not share:
         return "control"
+    if share.get("text"):
+        return str(share["text"])
     low, high = share["min"], share["max"]
     if low == high:
         return f"{low:g} %"
@@ -98,7 +100,10 @@ def _layers(subject: int, interests: list[dict[str, Any]], upward: bool) -> dict
 
 def ownership_diagram(subject: Mapping[str, Any], parties: Mapping[int, Mapping[str, Any]],
                       interests: list[dict[str, Any]], upward: bool) -> Diagram:
-    """Owners drawn above the subject (upward) or holdings below it, one row per link away."""
+    """Owners drawn above the subject (upward) or holdings below it, one row per link away.
+    Declarations the service did not use (another reporter's, for one company) are listed
+    in the tables, not drawn: the picture shows the network the shares were computed on."""
+    interests = [edge for edge in interests if edge.get("used", True)]
     depth = _layers(subject["id"], interests, upward)
     rows: dict[int, list[int]] = defaultdict(list)
     for party, level in depth.items():
