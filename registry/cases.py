@@ -185,6 +185,10 @@ class CaseService:
                                  "and only for one")
         if self.session.execute(select(Case.id).where(Case.reference == new.reference)).first():
             raise Conflict(f"A case with reference {new.reference!r} exists already.")
+        # Every assignee is checked before anything is written: the request commits on a
+        # refusal (to keep its audit event), and must not leave a half-made case behind.
+        for name in new.assign:
+            self._assignee(name, agency_id, "admin:case:open", None)
         case = Case(reference=new.reference, agency_id=agency_id, legal_basis=new.legal_basis,
                     offence=new.offence, subjects=list(new.subjects), opened_by_id=self.caller.id,
                     requesting_state=new.requesting_state.upper() if new.requesting_state else None)
@@ -200,11 +204,7 @@ class CaseService:
     def assign(self, case_id: int, user_name: str) -> CaseAssignment:
         tag = "admin:case:assign"
         case = self._supervised(case_id, tag, open_only=True)
-        user = self.session.execute(select(User).where(User.name == user_name)).scalar()
-        if user is None or not user.active or user.role != "investigator":
-            raise InvalidRequest(f"{user_name!r} is not an active investigator.")
-        if user.agency_id != case.agency_id:
-            self._refused(tag, case, f"{user_name} is not of the case's agency", user=user_name)
+        user = self._assignee(user_name, case.agency_id, tag, case)
         if self.session.get(CaseAssignment, (case.id, user.id)) is not None:
             raise Conflict(f"{user_name} is already assigned to case {case.reference}.")
         assignment = CaseAssignment(case_id=case.id, user_id=user.id)
@@ -212,6 +212,14 @@ class CaseService:
         self.session.flush()
         self._audit(tag, case, {"user": user_name, "user_id": user.id})
         return assignment
+
+    def _assignee(self, user_name: str, agency_id: int | None, tag: str, case: Case | None) -> User:
+        user = self.session.execute(select(User).where(User.name == user_name)).scalar()
+        if user is None or not user.active or user.role != "investigator":
+            raise InvalidRequest(f"{user_name!r} is not an active investigator.")
+        if user.agency_id != agency_id:
+            self._refused(tag, case, f"{user_name} is not of the case's agency", user=user_name)
+        return user
 
     def unassign(self, case_id: int, user_id: int) -> None:
         tag = "admin:case:unassign"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from registry.auth import Caller
@@ -208,3 +208,14 @@ def test_the_command_line_approves_for_cases_without_an_agency(settings, engine,
     run(settings, "cases", "approve", reference, sensitive, "--reason", "ordered by the prosecutor")
     assert gate(engine, fiu, case_id, sensitive) is None
     assert last_event(engine, tag="admin:approval:grant", case_id=case_id)["actor"] == "cli"
+
+
+def test_a_case_refused_for_its_assignees_is_not_half_made(client, engine, fiu, other) -> None:  # type: ignore[no-untyped-def]
+    for assignee, status in ((other.investigator, 403), ("nobody-of-that-name", 422)):
+        reference = unique("C")
+        refused = new_case(client, fiu.supervisor, reference=reference, assign=[assignee])
+        assert refused.status_code == status
+        with engine.connect() as conn:
+            made = conn.execute(text("SELECT count(*) FROM cases WHERE reference = :r"), {"r": reference}).scalar()
+        assert made == 0
+    assert last_event(engine, tag="admin:case:open")["outcome"] == "refused"
