@@ -54,6 +54,7 @@ unit: venv
 
 lint: venv
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 down:
 	@if [ -x $(REGISTRY) ]; then $(REGISTRY) services down; fi

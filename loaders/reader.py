@@ -10,7 +10,7 @@ import gzip
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import orjson
 
@@ -25,7 +25,8 @@ def open_extract(path: Path) -> IO[bytes]:
     with open(path, "rb") as probe:
         magic = probe.read(2)
     if magic == GZIP_MAGIC:
-        return gzip.open(path, "rb")
+        # typeshed does not count a GzipFile as an IO[bytes]; it reads like one.
+        return cast(IO[bytes], gzip.GzipFile(path, "rb"))
     return open(path, "rb")
 
 
