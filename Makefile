@@ -7,7 +7,7 @@ REGISTRY := $(BIN)/registry
 DEMO_PARTIES ?= 5000
 DEMO_BANKS ?= 4
 
-.PHONY: venv services schema browser demo test unit e2e lint down status clean
+.PHONY: venv services schema browser demo test unit e2e lint bench-quality down status clean
 
 venv: $(VENV)/.installed
 
@@ -48,6 +48,11 @@ test: services lint browser
 # Only the browser tests (they take the services too); screenshots land in var/screenshots.
 e2e: services browser
 	$(BIN)/pytest tests/e2e
+
+# Run by hand (bench/README.md): pyarrow, for the name data's parquet file, is only needed here.
+bench-quality: services
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[bench]'
+	$(BIN)/python -m bench.search_quality
 
 unit: venv
 	$(BIN)/pytest tests/unit

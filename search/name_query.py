@@ -1,34 +1,69 @@
 """The name part of a person or entity query: every route by which a spelling can reach a
 record, built from the same analysis the documents were indexed with.
+
+One clause per query word, a `dis_max` over the routes by which that word can meet a
+record's word (same spelling, a typo away, same sound, same given name, an initial), so
+each word counts once, by its best route, and a record scores by how many of the query's
+words it has and how rare they are (term queries on keyword fields are scored by IDF:
+"Schuster" proves more than "John"). A single `terms` clause would give every record
+with any one word the same constant score, and the top 50 would be arbitrary among them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from search.names import analyse_name
+from search.names import analyse_name, is_minor, nickname_keys, phonetic_key
 
 # Enough trigrams for a long name; more only slow the query.
 MAX_TRIGRAMS = 40
+# Words of a name that each get a clause; pasted text beyond this adds nothing.
+MAX_QUERY_WORDS = 8
+# Boosts are relative weights of the routes for one word: the same spelling proves most;
+# a typo, the same sound and the same canonical given name about as much as each other
+# (each also admits strangers: Metaphone keys are coarse, AUTO fuzziness allows two edits
+# from six letters, a nickname table merges many spellings); an initial least.
+# Particles and titles ("van", "al", "1st", "baron") are matched only as spelled, and
+# weakly: they say little about who someone is.
+EXACT, FUZZY, PHONETIC, NICKNAME, INITIAL, MINOR = 3.0, 2.0, 2.0, 2.0, 0.5, 0.5
+# Trigrams only catch what no word route does (parts glued or split: "Vanderberg").
+TRIGRAMS = 0.5
 
 
 def name_clauses(name: str) -> list[dict[str, Any]]:
     """Every route by which a spelling can reach a record; boosts say how much each proves."""
     analysis = analyse_name(name)
-    clauses: list[dict[str, Any]] = []
-    if analysis.tokens:
-        clauses.append({"terms": {"name_tokens": list(analysis.tokens), "boost": 3.0}})
-        # Typos in a token: the standard analyser splits the folded name the same way.
-        clauses.append({"match": {"name_text": {"query": analysis.folded, "fuzziness": "AUTO",
-                                                "prefix_length": 1, "boost": 2.0}}})
-    if analysis.phonetic:
-        clauses.append({"terms": {"name_phonetic": list(analysis.phonetic), "boost": 2.0}})
-    if analysis.nicknames:
-        clauses.append({"terms": {"name_nicknames": list(analysis.nicknames), "boost": 1.5}})
+    words = list(dict.fromkeys(analysis.tokens))[:MAX_QUERY_WORDS]
+    clauses: list[dict[str, Any]] = [_word_clause(word) for word in words]
     if analysis.trigrams:
-        # Trigrams catch what survives neither tokens nor phonetics (joined or split parts).
         # A bool of terms, not terms_set: this distribution has no scripting (painless).
         grams = list(analysis.trigrams)[:MAX_TRIGRAMS]
         clauses.append({"bool": {"should": [{"term": {"name_trigrams": g}} for g in grams],
-                                 "minimum_should_match": "40%", "boost": 0.5}})
+                                 "minimum_should_match": "40%", "boost": TRIGRAMS}})
     return clauses
+
+
+def _word_clause(word: str) -> dict[str, Any]:
+    if is_minor(word):
+        return {"term": {"name_tokens": {"value": word, "boost": MINOR}}}
+    if len(word) == 1:
+        # An initial meets any word starting with it, and a record's own initials.
+        return {"term": {"name_initials": {"value": word, "boost": INITIAL}}}
+    routes: list[dict[str, Any]] = [
+        {"term": {"name_tokens": {"value": word, "boost": EXACT}}},
+        # prefix_length 1: a typo in the first letter is rare, and expanding every first
+        # letter would make each query scan the whole term dictionary.
+        {"fuzzy": {"name_tokens": {"value": word, "fuzziness": "AUTO", "prefix_length": 1,
+                                   "boost": FUZZY}}},
+        # A record that wrote this word as an initial ("W. G. Collingwood").
+        {"term": {"name_tokens": {"value": word[0], "boost": INITIAL}}},
+    ]
+    key = phonetic_key(word)
+    if len(key) > 1:
+        routes.append({"term": {"name_phonetic": {"value": key, "boost": PHONETIC}}})
+    # One term per canonical name rather than one `terms`: a `terms` query scores a
+    # constant, so "Fred" would reach "Frederick Cooper" with less weight than any
+    # record's common word; a term is weighted by how rare that canonical name is.
+    routes.extend({"term": {"name_nicknames": {"value": key, "boost": NICKNAME}}}
+                  for key in sorted(nickname_keys(word)))
+    return {"dis_max": {"queries": routes}}

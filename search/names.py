@@ -10,7 +10,6 @@ pure function of plain strings.
 from __future__ import annotations
 
 import functools
-import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -22,7 +21,6 @@ from typing import Iterable
 import jellyfish
 from anyascii import anyascii
 from nicknames import NickNamer
-from rapidfuzz.distance import Indel, JaroWinkler
 from stdnum.util import get_cc_module
 
 from search.nicknames_data import NAME_VARIANTS
@@ -45,6 +43,21 @@ PARTICLES = frozenset(
     "de da di do dos das du del della der den des la le van von ter ten "
     "al el bin ibn bint ben abu".split()
 )
+# The Arabic article as Latin spellings write it, assimilated or not (Al-Rashid,
+# El Rachid, Ar Raschid, Asch Schami): one particle in any of these forms.
+ARABIC_ARTICLES = frozenset("al el ul ar as asch ash an at ad az ath adh".split())
+# Titles of nobility, office and honours, and ordinals ("1st", "3rd"): kept as
+# tokens, like particles, because several are also names (Earl Warren, Duke
+# Ellington, John Lord) and stripping them would empty those names; but given
+# no keys and a particle's small weight when unmatched, since banks and
+# registers include them at will ("Thomas Clifford, 1st Baron Clifford").
+TITLES = frozenset(
+    "baron baroness baronet bt bart earl count countess viscount viscountess marquess "
+    "marquis marchioness duke duchess lady lord knight dame kbe obe mbe cbe kcb gcb frs "
+    "mp qc kc bishop archbishop cardinal reverend father sheikh hon of the".split()
+)
+# Ordinals ("1st", "13th") and any other word with a digit in it are not names.
+_HAS_DIGIT = re.compile(r"\d")
 # Two-character Chinese surnames (simplified and traditional) that must not
 # be split after the first syllable.
 _CJK_COMPOUND_SURNAMES = frozenset(
@@ -65,9 +78,20 @@ _GREEK_DIGRAPH = re.compile(r"ου|ού|αυ|αύ|ευ|εύ|γγ|\bμπ|\bντ")
 # type is "dj" (Djokovic), which is also how anyascii renders Cyrillic ђ.
 # anyascii drops alif and writes aleph and ayin as apostrophes, so "أحمد"
 # would start with "h"; Latin spellings start with a vowel (Ahmed, Ali, Avraham).
+# Ta marbuta and alif maqsura end names as a vowel (Khadija, Layla, Huda), which
+# anyascii would write as "h" or drop.
 _SPECIAL_LETTERS = str.maketrans(
-    {"đ": "dj", "ا": "a", "أ": "a", "إ": "a", "آ": "a", "ع": "a", "א": "a", "ע": "a"}
+    {"đ": "dj", "ا": "a", "أ": "a", "إ": "a", "آ": "a", "ع": "a", "א": "a", "ע": "a",
+     "ة": "a", "ى": "a"}
 )
+# Arabic writes the article joined to the name (الرشيد); Latin spellings write
+# it apart (Al-Rashid, El Rachid), so it becomes its own particle token.
+# "Servant of" names are one name in Latin letters (Abdullah, Abdulrahman).
+_ARABIC_ABD = re.compile(r"(?<![\u0600-\u06ff])\u0639\u0628\u062f ?\u0627\u0644")
+_ARABIC_ARTICLE = re.compile(r"(?<![\u0600-\u06ff])\u0627\u0644(?=[\u0600-\u06ff]{2})")
+# Inside a word waw and ya are almost always the long vowels u/o and i/e
+# (يوسف Yusuf, حسين Hussein, نور Nour); anyascii writes the consonants w and y.
+_ARABIC_MEDIAL_VOWEL = re.compile(r"(?<=[\u0621-\u064a])[\u0648\u064a]")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 # After anyascii every apostrophe-like mark is ' or `.
 _APOSTROPHES = re.compile(r"['`]")
@@ -92,6 +116,9 @@ def fold(text: str) -> str:
 
 def _transliterate(text: str) -> str:
     text = _GREEK_DIGRAPH.sub(lambda m: _GREEK_DIGRAPHS[m.group()], text)
+    text = _ARABIC_ABD.sub("abdal", text)
+    text = _ARABIC_ARTICLE.sub("al ", text)
+    text = _ARABIC_MEDIAL_VOWEL.sub(lambda m: "u" if m.group() == "\u0648" else "i", text)
     text = text.translate(_SPECIAL_LETTERS)
     # Symbols and emoji are not names; anyascii would spell them out (":smile:").
     text = "".join(
@@ -117,10 +144,10 @@ def name_tokens(name: str) -> list[str]:
 
 
 # Rewrites applied before Metaphone so that transliteration variants meet:
-# German/Polish spellings of Slavic sounds (tsch, sch, cz), Cyrillic х as kh,
-# Greek θ as th, German dt and tz, and w/v (Iwanow/Ivanov, Wladimir).
-_PHONETIC_REWRITES = (("tsch", "ch"), ("sch", "sh"), ("cz", "ch"), ("dj", "j"),
-                      ("kh", "h"), ("th", "t"), ("ph", "f"), ("dt", "t"),
+# German/Polish spellings of Slavic and Arabic sounds (dsch, tsch, sch, cz),
+# Cyrillic х as kh, Greek θ as th, German dt and tz, and w/v (Iwanow/Ivanov).
+_PHONETIC_REWRITES = (("dsch", "j"), ("tsch", "ch"), ("sch", "sh"), ("cz", "ch"),
+                      ("dj", "j"), ("kh", "h"), ("th", "t"), ("ph", "f"), ("dt", "t"),
                       ("tz", "z"), ("ts", "z"), ("w", "v"))
 # h is silent or dropped by transliterations except at the start and in
 # ch/sh: Mohammed, Muhammad and Arabic-script "mhmd" all lose it.
@@ -170,10 +197,11 @@ def _canonical_names() -> dict[str, frozenset[str]]:
 
 def nickname_keys(token: str) -> set[str]:
     """Canonical given names that `token` is, or is a short form of."""
-    return set(_nickname_keys(fold(token)))
+    return set(nickname_keys_folded(fold(token)))
 
 
-def _nickname_keys(token: str) -> frozenset[str]:
+def nickname_keys_folded(token: str) -> frozenset[str]:
+    """`nickname_keys` of a token that is already folded (the hot path of scoring)."""
     return _canonical_names().get(token, frozenset())
 
 
@@ -210,113 +238,24 @@ def analyse_name(name: str) -> NameAnalysis:
     van/der/ber/erg with "van der berg".
     """
     tokens = tuple(name_tokens(name))
-    core = [t for t in tokens if t not in PARTICLES] or list(tokens)
+    core = [t for t in tokens if not is_minor(t)] or list(tokens)
     return NameAnalysis(
         folded=" ".join(sorted(tokens)),
         tokens=tokens,
         phonetic=_sorted_set(phonetic_key(t) for t in core if len(t) > 1),
-        nicknames=_sorted_set(k for t in core for k in _nickname_keys(t)),
+        nicknames=_sorted_set(k for t in core for k in nickname_keys_folded(t)),
         initials=_sorted_set(t[0] for t in core),
         trigrams=_sorted_set(g for t in tokens for g in _grams(t)),
     )
 
 
+def is_minor(token: str) -> bool:
+    """A particle, title or ordinal: part of how the name was written, weak as evidence."""
+    return token in PARTICLES or token in TITLES or bool(_HAS_DIGIT.search(token))
+
+
 def _sorted_set(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted({v for v in values if v}))
-
-
-# Re-scoring thresholds. Jaro-Winkler between unrelated given names or
-# surnames rarely reaches 0.8 once the shared-prefix bonus is earned, while
-# one typo in a name of five letters or more stays above 0.85.
-MIN_TOKEN_SIMILARITY = 0.8
-# Same phonetic key or same canonical given name: as good as one typo, but
-# never as good as the same spelling.
-PHONETIC_MATCH = 0.9
-NICKNAME_MATCH = 0.9
-# Metaphone keys are coarse (juan, john and jean are all "JN"), so a shared
-# key only rescues spellings that already look alike: mhmd/muhammad is 0.74,
-# iurii/yuri 0.78, juan/john 0.67.
-MIN_PHONETIC_SIMILARITY = 0.7
-# "J" against "John": consistent, but it could be any J.
-INITIAL_MATCH = 0.85
-# An unmatched first or last token costs as much as a matched pair gains.
-# Middle names and initials are often left out by banks, and particles are
-# dropped or glued to the surname, so missing ones cost far less.
-MIDDLE_NAME_WEIGHT = 0.35
-PARTICLE_WEIGHT = 0.2
-# Names glued or split differently ("O Brien" / "OBrien", "Van der Berg" /
-# "Vanderberg") are compared as one string; only a near-identical result counts.
-MIN_COMPACT_SIMILARITY = 0.9
-# A person's name has a handful of tokens; the cap keeps scoring of pasted
-# text linear in practice.
-MAX_SCORED_TOKENS = 10
-
-
-def name_similarity(query: NameAnalysis, candidate: NameAnalysis) -> float:
-    """Score in [0, 1] how likely two names are spellings of one name.
-
-    Token order is ignored: tokens are paired greedily, best pair first, one
-    to one. The score is a Dice-like ratio: each pair counts its similarity
-    twice (once per side) over the total weight of both names' tokens, where
-    an unmatched token weighs 1, or less for middle names and particles.
-    Symmetric: the pair is put in a fixed order before scoring.
-    """
-    left = query.tokens[:MAX_SCORED_TOKENS]
-    right = candidate.tokens[:MAX_SCORED_TOKENS]
-    if not left or not right:
-        return 0.0
-    if right < left:
-        left, right = right, left
-    score = _aligned_score(left, right)
-    compact = Indel.normalized_similarity("".join(left), "".join(right))
-    if compact >= MIN_COMPACT_SIMILARITY:
-        score = max(score, compact)
-    return min(1.0, max(0.0, score))
-
-
-def _aligned_score(left: tuple[str, ...], right: tuple[str, ...]) -> float:
-    pairs = sorted(
-        ((score, i, j) for i, a in enumerate(left) for j, b in enumerate(right)
-         if (score := _token_similarity(a, b)) > 0.0),
-        reverse=True,
-    )
-    used_left: set[int] = set()
-    used_right: set[int] = set()
-    gained: list[float] = []
-    for score, i, j in pairs:
-        if i not in used_left and j not in used_right:
-            used_left.add(i)
-            used_right.add(j)
-            gained.append(2.0 * score)
-    weights = [2.0] * len(gained)
-    weights += [_unmatched_weight(left, i) for i in range(len(left)) if i not in used_left]
-    weights += [_unmatched_weight(right, j) for j in range(len(right)) if j not in used_right]
-    # fsum rounds exactly, so a name scored against itself gives exactly 1.0.
-    return math.fsum(gained) / math.fsum(weights)
-
-
-def _token_similarity(a: str, b: str) -> float:
-    if a == b:
-        return 1.0
-    if len(a) == 1 or len(b) == 1:
-        return INITIAL_MATCH if a[0] == b[0] else 0.0
-    score = JaroWinkler.normalized_similarity(a, b)
-    if score < NICKNAME_MATCH and _nickname_keys(a) & _nickname_keys(b):
-        score = NICKNAME_MATCH
-    elif MIN_PHONETIC_SIMILARITY <= score < PHONETIC_MATCH:
-        key = phonetic_key(a)
-        if len(key) > 1 and key == phonetic_key(b):
-            score = PHONETIC_MATCH
-    return score if score >= MIN_TOKEN_SIMILARITY else 0.0
-
-
-def _unmatched_weight(tokens: tuple[str, ...], index: int) -> float:
-    token = tokens[index]
-    if token in PARTICLES:
-        return PARTICLE_WEIGHT
-    if len(token) == 1 or 0 < index < len(tokens) - 1:
-        return MIDDLE_NAME_WEIGHT
-    return 1.0
 
 
 _DATE = re.compile(r"\s*(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?(?:$|[T\s])")

@@ -33,15 +33,13 @@ def test_as_of_selects_the_period_that_contains_it() -> None:
     assert '"lte": "2021-03-03"' in text and '"gt": "2021-03-03"' in text
 
 
-def keyword_terms(name: str) -> dict[str, list[str]]:
-    return {field: sorted(values) for c in clauses(person_search(PersonQuery(name))) if "terms" in c
-            for field, values in c["terms"].items() if field != "boost"}
+def clause_set(name: str) -> list[str]:
+    return sorted(json.dumps(c, sort_keys=True) for c in clauses(person_search(PersonQuery(name))))
 
 
 def test_token_order_and_diacritics_do_not_change_the_query() -> None:
-    reordered = keyword_terms("Müller José")
-    assert reordered == keyword_terms("José Müller")
-    assert reordered["name_phonetic"] == keyword_terms("Jose Muller")["name_phonetic"]
+    assert clause_set("Müller José") == clause_set("José Müller") == clause_set("Jose Muller")
+    assert clause_set("José Müller") != clause_set("José Müller Weber")
 
 
 def test_user_text_never_reaches_query_string() -> None:
