@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from loaders.apply import apply_staged
 from loaders.checks import check_duplicates, check_references
 from loaders.errors import ErrorReport, ExtractRejected, Problem, rejected
+from loaders.locks import extract_lock
 from loaders.schemas import CLOSE_SCHEMA, HEADER_SCHEMA, RECORD_SCHEMAS
 from loaders.sources import RecordSource, open_source
 from loaders.staging import Stager, create_staging, stager
@@ -186,7 +188,7 @@ class ExtractLoader:
                 found = self._institution(session, header, uploader)
         except ExtractRejected as error:
             return self._early_rejection(error.report, extract_id)
-        with Session(self.engine, expire_on_commit=False) as session:
+        with ExitStack() as held, Session(self.engine, expire_on_commit=False) as session:
             institution = session.merge(found)
             duplicate = session.execute(select(Extract.id).where(
                 Extract.institution_id == institution.id, Extract.content_hash == digest,
@@ -194,13 +196,18 @@ class ExtractLoader:
             if duplicate is not None:
                 return self._duplicate(session, duplicate, extract_id, started)
             extract = self._extract_row(session, institution, header, path, digest, extract_id)
+            if extract_id is None:
+                # Locked before the row is visible: a worker polling for unfinished
+                # extracts must not take up this one while we apply it.
+                held.enter_context(extract_lock(self.engine, extract.id))
             extract.format = source.format
             try:
                 self._check_sequence(session, institution.id, header)
             except ExtractRejected as error:
                 return self._reject(session, extract, error.report)
             session.commit()
-        return self._apply(extract.id, institution.id, header, source, progress, started)
+            session.close()
+            return self._apply(extract.id, institution.id, header, source, progress, started)
 
     def _duplicate(self, session: Session, original: int, extract_id: int | None,
                    started: float) -> LoadResult:

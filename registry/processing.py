@@ -1,8 +1,8 @@
 """The worker's share of uploads: take each waiting extract, in order, and load it.
 
-A worker holds a session-level advisory lock on the extract it works on. If it dies (even
-by SIGKILL) its connection closes, the lock goes with it, and the apply transaction rolls
-back; the next worker finds the extract still unfinished and starts it again from the file.
+A worker holds the extract's advisory lock (loaders.locks) while it works on it. If it dies
+(even by SIGKILL) its connection closes, the lock goes with it, and the apply transaction
+rolls back; the next worker finds the extract still unfinished and starts it again.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from loaders.locks import extract_lock
 from loaders.pipeline import ExtractLoader, LoadResult
 from registry.scorecard import store_scorecard
 
 log = logging.getLogger("registry.worker")
-LOCK_SPACE = 0x45585452  # "EXTR": advisory locks of extracts
 UNFINISHED = """
 SELECT e.id, e.path, i.code FROM extracts e JOIN institutions i ON i.id = e.institution_id
 WHERE e.status IN ('received', 'validating', 'applying')
@@ -43,20 +43,12 @@ def process_uploads(engine: Engine) -> list[LoadResult]:
 
 
 def _process_one(engine: Engine, extract_id: int, path: Path, code: str) -> LoadResult | None:
-    with engine.connect() as lock_conn:
-        got = lock_conn.execute(text("SELECT pg_try_advisory_lock(:space, :id)"),
-                                {"space": LOCK_SPACE, "id": extract_id}).scalar()
-        lock_conn.commit()
+    with extract_lock(engine, extract_id) as got:
         if not got:
             return None
-        try:
-            log.info("extract %d of %s: loading %s", extract_id, code, path.name)
-            result = ExtractLoader(engine).load(path, uploader=code, extract_id=extract_id)
-            if result.status == "applied":
-                store_scorecard(engine, extract_id)
-            log.info("extract %d: %s", extract_id, result.status)
-            return result
-        finally:
-            lock_conn.execute(text("SELECT pg_advisory_unlock(:space, :id)"),
-                              {"space": LOCK_SPACE, "id": extract_id})
-            lock_conn.commit()
+        log.info("extract %d of %s: loading %s", extract_id, code, path.name)
+        result = ExtractLoader(engine).load(path, uploader=code, extract_id=extract_id)
+        if result.status == "applied":
+            store_scorecard(engine, extract_id)
+        log.info("extract %d: %s", extract_id, result.status)
+        return result

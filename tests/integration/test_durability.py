@@ -136,3 +136,22 @@ def test_rebuild_moves_the_alias_and_keeps_every_party(engine: Engine, gateway: 
     rows = compare_counts(engine, gateway)
     assert all(r["ok"] for r in rows)
     assert total == sum(r["postgres"] for r in rows)
+
+
+def test_a_worker_leaves_alone_an_extract_the_command_line_is_applying(
+        engine: Engine, tmp_path: Path) -> None:
+    from loaders.pipeline import ExtractLoader
+
+    code = new_bank(engine, "CL")
+    path = write_extract(tmp_path / "book.jsonl", code, big_book())
+    taken_up: list[object] = []
+
+    def meanwhile(_: int) -> None:
+        # Mid-load the extract is visible as unfinished; a worker polling now must skip it.
+        if not taken_up:
+            taken_up.append([r.extract_id for r in process_uploads(engine)])
+
+    result = ExtractLoader(engine).load(path, progress=meanwhile)
+    assert result.status == "applied"
+    assert taken_up == [[]]
+    assert state(engine, code)["extracts"] == ["applied"]
