@@ -20,6 +20,9 @@ from registry.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+# One key for every checkpoint the tests sign, the app's and the command line's alike: a
+# checkpoint signed with another key would fail every later verification of the chain.
+AUDIT_SIGNING_KEY = "integration-test-signing-key"
 MIGRATE_VARIABLE = "REGISTRY_MIGRATE_DATABASE_URL"
 
 
@@ -44,6 +47,7 @@ def settings(base_settings: Settings) -> Iterator[Settings]:
         database_url=app_url.set(database=test_db).render_as_string(hide_password=False),
         migrate_database_url=owner_url.set(database=test_db).render_as_string(hide_password=False),
         index_prefix=f"test-{run}", testing=True, secret_key="test-secret",
+        audit_signing_key=AUDIT_SIGNING_KEY,
         upload_dir=ROOT / "var" / "test-uploads" / run,
     )
     from registry.db import make_engine

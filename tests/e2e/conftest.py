@@ -28,7 +28,9 @@ def world(settings: Settings, engine: Engine, gateway, tmp_path_factory) -> Worl
     return build(settings, engine, gateway, tmp_path_factory.mktemp("e2e"))
 
 
-@pytest.fixture(scope="session")
+# Package scope: the server and the worker end with the browser tests, so the worker does
+# not go on taking up extracts the integration tests load afterwards.
+@pytest.fixture(scope="package")
 def server(settings: Settings) -> Iterator[str]:
     from registry.app import create_app
 
@@ -43,8 +45,11 @@ def server(settings: Settings) -> Iterator[str]:
     app.extensions["registry"].engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def worker(engine: Engine) -> Iterator[None]:
+@pytest.fixture(scope="package")
+def worker(settings: Settings) -> Iterator[None]:
+    from registry.db import make_engine
+
+    engine = make_engine(settings.database_url, pool_size=2)  # the application's role, as deployed
     stop = threading.Event()
 
     def loop() -> None:
@@ -56,6 +61,7 @@ def worker(engine: Engine) -> Iterator[None]:
     yield
     stop.set()
     thread.join()
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")

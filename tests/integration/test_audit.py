@@ -25,7 +25,7 @@ from registry.config import Settings
 from registry.models import AuditEvent
 from tests.integration.test_slice import cli_env
 
-KEY = "integration-test-signing-key"
+from tests.conftest import AUDIT_SIGNING_KEY as KEY  # noqa: E402  (the app's key too)
 
 
 @contextmanager

@@ -16,7 +16,9 @@ from registry.config import Settings
 
 def cli_env(settings: Settings) -> dict[str, str]:
     return {"DATABASE_URL": settings.database_url, "ELASTICSEARCH_URL": settings.elasticsearch_url,
-            "REDIS_URL": settings.redis_url, "REGISTRY_INDEX_PREFIX": settings.index_prefix}
+            "REDIS_URL": settings.redis_url, "REGISTRY_INDEX_PREFIX": settings.index_prefix,
+            "REGISTRY_MIGRATE_DATABASE_URL": settings.owner_database_url,
+            "REGISTRY_AUDIT_SIGNING_KEY": settings.audit_signing_key}
 
 
 def run(settings: Settings, *args: str) -> str:
