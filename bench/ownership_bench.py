@@ -67,17 +67,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=2, help="banks loaded side by side")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--reuse", action="store_true", help="time against a kept database")
+    parser.add_argument("--database", help="the kept database's name (default bench_ownership_PARTIES; "
+                                           "load_bench.py --keep keeps bench_load_PARTIES)")
     return parser.parse_args()
 
 
 @contextmanager
 def database(args: argparse.Namespace) -> Iterator[tuple[Settings, dict[str, Any]]]:
-    name = f"bench_ownership_{args.parties}"
+    name = args.database or f"bench_ownership_{args.parties}"
     base = base_settings()
     if args.reuse:
-        url = make_url(base.database_url).set(database=name)
-        yield replace(base, database_url=url.render_as_string(hide_password=False),
-                      index_prefix=name.replace("_", "-")), {"reused": name}
+        yield replace(base.on_database(name), index_prefix=name.replace("_", "-")), {"reused": name}
         return
     plan = SeedPlan(parties=args.parties, banks=args.banks, seed=args.seed)
     paths, _ = seed(plan, ROOT / "var" / "bench" / f"book-{args.parties}-{args.banks}-{args.seed}")

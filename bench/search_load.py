@@ -67,6 +67,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--user-limit", default="600/minute;100000/day")
     parser.add_argument("--case-limit", default="600/minute;100000/day")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database and index")
+    parser.add_argument("--reuse", metavar="DATABASE",
+                        help="search a database (and its index prefix) kept by load_bench.py --keep, "
+                             "e.g. bench_load_1000000, instead of seeding a scratch one")
     args = parser.parse_args()
     if not (0 < args.seconds <= MAX_SECONDS and 0 < args.rate <= MAX_RATE and 0 < args.clients <= MAX_CLIENTS):
         parser.error(f"bounded: seconds <= {MAX_SECONDS}, rate <= {MAX_RATE}, clients <= {MAX_CLIENTS}")
@@ -83,11 +86,13 @@ def loopback_only(settings: Settings) -> None:
 class Scratch:
     """A database and index prefix of this run's own, removed at the end."""
 
-    def __init__(self, base: Settings) -> None:
-        run = uuid.uuid4().hex[:8]
-        self.name = f"registry_bench_{run}"
+    def __init__(self, base: Settings, reuse: str | None = None) -> None:
+        self.run = uuid.uuid4().hex[:8]
+        self.owned = reuse is None
+        self.name = reuse or f"registry_bench_{self.run}"
         self.admin = create_engine(make_url(base.owner_database_url), isolation_level="AUTOCOMMIT")
-        self.settings = replace(base.on_database(self.name), index_prefix=f"bench-{run}")
+        prefix = reuse.replace("_", "-") if reuse else f"bench-{self.run}"
+        self.settings = replace(base.on_database(self.name), index_prefix=prefix)
 
     def env(self) -> dict[str, str]:
         s = self.settings
@@ -96,6 +101,8 @@ class Scratch:
                 "REDIS_URL": s.redis_url, "REGISTRY_INDEX_PREFIX": s.index_prefix}
 
     def create(self) -> None:
+        if not self.owned:
+            return
         with self.admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{self.name}"'))
         self.cli("db", "upgrade")
@@ -109,6 +116,9 @@ class Scratch:
     def drop(self) -> None:
         from registry.app import make_es, make_redis
 
+        if not self.owned:
+            self.admin.dispose()
+            return
         make_es(self.settings.elasticsearch_url).indices.delete(
             index=f"{self.settings.index_prefix}-*", ignore_unavailable=True)
         redis = make_redis(self.settings.redis_url)
@@ -124,17 +134,17 @@ def setup_users(scratch: Scratch, clients: int, user_limit: str) -> list[tuple[s
     """One investigator per client: (name, token, case id)."""
     users = []
     for n in range(clients):
-        name = f"bench-{n:02d}"
+        name = f"bench-{scratch.run}-{n:02d}"  # unique: a reused database keeps earlier runs' users
         scratch.cli("users", "create", name, "--role", "investigator", "--agency", "Bench FIU")
         scratch.cli("users", "limit", name, user_limit)
         token = scratch.cli("tokens", "create", name, "--days", "1").strip().splitlines()[-1]
-        case_id = int(scratch.cli("cases", "open", f"BENCH-{n:02d}", "--legal-basis", "fiu_analysis",
+        case_id = int(scratch.cli("cases", "open", f"BENCH-{scratch.run}-{n:02d}", "--legal-basis", "fiu_analysis",
                                   "--offence", "money_laundering", "--assign", name).strip().splitlines()[-1])
         users.append((name, token, case_id))
     return users
 
 
-def names_to_search(engine: Any, count: int = 500) -> list[str]:
+def names_to_search(engine: Any, count: int = 5000) -> list[str]:
     with engine.connect() as conn:
         return list(conn.execute(text("SELECT full_name FROM parties WHERE kind = 'person' "
                                       "ORDER BY random() LIMIT :n"), {"n": count}).scalars())
@@ -230,6 +240,23 @@ def audit_counts(engine: Any, users: list[tuple[str, str, int]]) -> dict[str, in
         return {outcome: count for outcome, count in rows}
 
 
+def raw_search_times(settings: Settings, names: list[str]) -> dict[str, Any]:
+    """The same candidate queries sent straight to Elasticsearch, one at a time: what the
+    search costs before authentication, rate limiting, scoring, accounts and audit."""
+    from registry.app import make_es
+    from search.gateway import SearchGateway
+    from search.queries import PersonQuery, person_search
+
+    gateway = SearchGateway(make_es(settings.elasticsearch_url), settings.index_prefix)
+    took, wall = [], []
+    for name in names:
+        sent = time.monotonic()
+        took.append(gateway.search(person_search(PersonQuery(name)))["took"] / 1000)
+        wall.append(time.monotonic() - sent)
+    return {"queries": len(names), "took_ms": {"p50": percentile(took, 50), "p95": percentile(took, 95)},
+            "round_trip_ms": {"p50": percentile(wall, 50), "p95": percentile(wall, 95)}}
+
+
 def percentile(values: list[float], q: float) -> float:
     return round(statistics.quantiles(values, n=100)[int(q) - 1] * 1000, 1) if len(values) > 1 else 0.0
 
@@ -264,14 +291,19 @@ def main() -> None:
     localservices.load_env_file(ROOT)
     base_settings = Settings.from_env()
     loopback_only(base_settings)
-    scratch = Scratch(base_settings)
+    scratch = Scratch(base_settings, args.reuse)
     scratch.create()
     engine = create_engine(scratch.settings.database_url, pool_size=2)
     server = None
     try:
-        print(f"seeding {args.parties} parties into {scratch.name}", file=sys.stderr)
-        with tempfile.TemporaryDirectory() as out:
-            scratch.cli("seed", "--parties", str(args.parties), "--banks", "2", "--out", out)
+        if not scratch.owned:
+            with engine.connect() as conn:
+                args.parties = conn.execute(text(
+                    "SELECT count(*) FROM parties WHERE superseded_at IS NULL")).scalar_one()
+        else:
+            print(f"seeding {args.parties} parties into {scratch.name}", file=sys.stderr)
+            with tempfile.TemporaryDirectory() as out:
+                scratch.cli("seed", "--parties", str(args.parties), "--banks", "2", "--out", out)
         users = setup_users(scratch, args.clients, args.user_limit)
         names = names_to_search(engine)
         server, base = start_server(scratch, args)
@@ -281,7 +313,9 @@ def main() -> None:
         began = time.monotonic()
         with Session(engine) as session:
             chain = audit.verify(session)
-        print(json.dumps(report(args, tally, elapsed, events, chain, time.monotonic() - began), indent=2))
+        result = report(args, tally, elapsed, events, chain, time.monotonic() - began)
+        result["elasticsearch_alone"] = raw_search_times(scratch.settings, names)
+        print(json.dumps(result, indent=2))
     finally:
         if server is not None:
             server.terminate()

@@ -28,6 +28,13 @@ MAX_QUERY_WORDS = 8
 EXACT, FUZZY, PHONETIC, NICKNAME, INITIAL, MINOR = 3.0, 2.0, 2.0, 2.0, 0.5, 0.5
 # Trigrams only catch what no word route does (parts glued or split: "Vanderberg").
 TRIGRAMS = 0.5
+# What the two costly routes may cost. On the 1M-party book, fuzzy terms and trigrams were
+# each about half of Elasticsearch's time per query: a fixed first two letters (typos there
+# are rare, and the phonetic route catches many), ten expansions per word, and three in
+# five trigrams shared halve it; bench/README.md has the recall before and after.
+FUZZY_PREFIX = 2
+FUZZY_EXPANSIONS = 10
+TRIGRAM_SHARE = "60%"
 
 
 def name_clauses(name: str) -> list[dict[str, Any]]:
@@ -39,7 +46,7 @@ def name_clauses(name: str) -> list[dict[str, Any]]:
         # A bool of terms, not terms_set: this distribution has no scripting (painless).
         grams = list(analysis.trigrams)[:MAX_TRIGRAMS]
         clauses.append({"bool": {"should": [{"term": {"name_trigrams": g}} for g in grams],
-                                 "minimum_should_match": "40%", "boost": TRIGRAMS}})
+                                 "minimum_should_match": TRIGRAM_SHARE, "boost": TRIGRAMS}})
     return clauses
 
 
@@ -53,8 +60,8 @@ def _word_clause(word: str) -> dict[str, Any]:
         {"term": {"name_tokens": {"value": word, "boost": EXACT}}},
         # prefix_length 1: a typo in the first letter is rare, and expanding every first
         # letter would make each query scan the whole term dictionary.
-        {"fuzzy": {"name_tokens": {"value": word, "fuzziness": "AUTO", "prefix_length": 1,
-                                   "boost": FUZZY}}},
+        {"fuzzy": {"name_tokens": {"value": word, "fuzziness": "AUTO", "prefix_length": FUZZY_PREFIX,
+                                   "max_expansions": FUZZY_EXPANSIONS, "boost": FUZZY}}},
         # A record that wrote this word as an initial ("W. G. Collingwood").
         {"term": {"name_tokens": {"value": word[0], "boost": INITIAL}}},
     ]
