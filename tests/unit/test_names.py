@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from search.name_query import name_clauses
+from search.name_query import TRIGRAM_SHARE, name_clauses
 from search.name_similarity import ONE_WORD_NAMES, TITLES_ONLY, name_similarity
 from search.names import (
     NameAnalysis,
@@ -396,7 +396,7 @@ def test_each_word_is_one_dis_max_of_its_routes() -> None:
     assert "william" in nicknames
     assert any("fuzzy" in r for r in smith["dis_max"]["queries"])
     assert any(r.get("term", {}).get("name_phonetic") for r in smith["dis_max"]["queries"])
-    assert grams["bool"]["minimum_should_match"] == "40%"
+    assert grams["bool"]["minimum_should_match"] == TRIGRAM_SHARE
 
 
 def test_initials_and_titles_get_weak_single_routes() -> None:
