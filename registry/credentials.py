@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry import audit
+from registry.config import Settings
 from registry.models import User
 
 # argon2id with the library's defaults (RFC 9106 "second recommended" profile: 64 MiB,
@@ -82,6 +83,10 @@ def totp_step(secret: str, code: str, at: datetime, last_step: int | None) -> in
 class LockoutPolicy:
     max_failures: int = 5
     lock_for: timedelta = timedelta(minutes=15)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LockoutPolicy:
+        return cls(settings.login_max_failures, timedelta(minutes=settings.login_lockout_minutes))
 
 
 def is_locked(user: User, now: datetime) -> bool:

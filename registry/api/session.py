@@ -6,7 +6,7 @@ requests that change something must echo the CSRF token returned here.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from flask import current_app, jsonify, request, session
 from flask.typing import ResponseReturnValue
@@ -32,10 +32,8 @@ def create_session() -> ResponseReturnValue:
         raise Unavailable("Signing in needs REGISTRY_SECRET_KEY to be set.")
     args = SignInRequest().load(request.get_json(silent=True) or {})
     ext = current_app.extensions["registry"]
-    policy = LockoutPolicy(ext.settings.login_max_failures,
-                           timedelta(minutes=ext.settings.login_lockout_minutes))
     try:
-        user = SignInService(ext.session(), policy).sign_in(
+        user = SignInService(ext.session(), LockoutPolicy.from_settings(ext.settings)).sign_in(
             args["name"], args["password"], args["totp"], request.remote_addr, datetime.now(UTC))
     except SignInRefused as refused:
         raise Unauthorized(str(refused)) from refused

@@ -7,7 +7,7 @@ in under an account of its choosing (login CSRF).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -70,10 +70,8 @@ def sign_in_submit() -> ResponseReturnValue:
         raise Unavailable("Signing in needs REGISTRY_SECRET_KEY to be set.")
     args = SignInForm().load(filled(request.form))
     ext = current_app.extensions["registry"]
-    policy = LockoutPolicy(ext.settings.login_max_failures,
-                           timedelta(minutes=ext.settings.login_lockout_minutes))
     try:
-        user = SignInService(ext.session(), policy).sign_in(
+        user = SignInService(ext.session(), LockoutPolicy.from_settings(ext.settings)).sign_in(
             args["name"], args["password"], args["totp"], request.remote_addr, datetime.now(UTC))
     except SignInRefused as refused:
         return render_template("sign_in.html", error=str(refused), name=args["name"]), 401
