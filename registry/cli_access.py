@@ -319,8 +319,13 @@ def register_demo(main: click.Group, engine: Callable[[], Any]) -> None:
                 session.add(CaseAssignment(case_id=case.id, user_id=user.id))
             directory = Directory(session, {"actor": "demo-users", "role": "administrator"})
             _, token = directory.create_token(user, days=1)
+            # The pages need a password and a second factor: a fresh pair each demo.
+            enrolment = directory.enrol(user)
             session.commit()
             click.echo(f"demo investigator token (valid one day): {token}\n"
                        f"try: curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' "
                        f"-d '{{\"case_id\": {case.id}, \"name\": \"Maria Garcia\"}}' "
-                       "http://127.0.0.1:5000/api/v1/search/persons")
+                       "http://127.0.0.1:5000/api/v1/search/persons\n"
+                       f"pages: http://127.0.0.1:5000/ as demo, password {enrolment.password}, with the "
+                       f"code from an authenticator given TOTP secret {enrolment.totp_secret}\n"
+                       f"  (or: .venv/bin/python -c 'import pyotp; print(pyotp.TOTP(\"{enrolment.totp_secret}\").now())')")

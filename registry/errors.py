@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from elasticsearch import NotFoundError, TransportError
 from flask import Flask, Response, jsonify
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
@@ -64,6 +65,19 @@ def problem(status: int, title: str, detail: str | None = None, **extra: Any) ->
     return response
 
 
+def search_unavailable(app: Flask, error: Exception) -> Unavailable:
+    """What the API and the pages say when Elasticsearch fails a search: nothing was
+    searched, and why, instead of an internal error."""
+    if isinstance(error, NotFoundError):
+        # The only index the app reads is the parties alias: missing means never built.
+        app.logger.error("search index missing: %s", error)
+        return Unavailable("Search is unavailable: the search index has not been built. "
+                           "An administrator runs `registry index rebuild`.")
+    app.logger.warning("elasticsearch unreachable: %s", error)
+    return Unavailable("Search is unavailable: Elasticsearch cannot be reached. Nothing was "
+                       "searched; try again shortly.")
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(RegistryError)
     def _registry_error(error: RegistryError) -> Response:
@@ -80,6 +94,12 @@ def register_error_handlers(app: Flask) -> None:
             if error.get_response().headers.get(header):
                 response.headers[header] = error.get_response().headers[header]
         return response
+
+    @app.errorhandler(TransportError)
+    @app.errorhandler(NotFoundError)
+    def _search_failed(error: Exception) -> Response:
+        failure = search_unavailable(app, error)
+        return problem(failure.status, failure.title, failure.detail)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:

@@ -101,8 +101,13 @@ def _on_breach(limit: RequestLimit) -> None:
                  detail=f"rate limit {limit.limit} per {per} exceeded")
 
 
-def _storage_unavailable(error: StorageError) -> Response:
-    """503, and the refusal written in a transaction of its own (the request's rolls back)."""
+STORAGE_REFUSAL = ("Searches are refused while the rate-limit store (Redis) cannot be reached; "
+                   "nothing was searched.")
+
+
+def refuse_without_storage(error: StorageError) -> None:
+    """Audit the refusal in a transaction of its own (the request's rolls back); the API and
+    the pages then each answer 503 with STORAGE_REFUSAL."""
     ext = current_app.extensions["registry"]
     request_session: Session | None = g.pop("db_session", None)
     if request_session is not None:  # release anything it holds before writing alone
@@ -115,8 +120,11 @@ def _storage_unavailable(error: StorageError) -> Response:
                      parameters={"case_id": requested_case_id()},
                      detail="refused: the rate-limit store is unreachable")
         own.commit()
-    response = problem(503, "Service unavailable", "Searches are refused while the rate-limit "
-                       "store (Redis) cannot be reached; nothing was searched.")
+
+
+def _storage_unavailable(error: StorageError) -> Response:
+    refuse_without_storage(error)
+    response = problem(503, "Service unavailable", STORAGE_REFUSAL)
     response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_SECONDS)
     return response
 

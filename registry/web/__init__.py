@@ -11,13 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from elasticsearch import NotFoundError, TransportError
 from flask import Blueprint, Response, current_app, g, render_template, send_from_directory, session
 from flask.typing import ResponseReturnValue
+from limits.errors import StorageError
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from registry.auth import PUBLIC, allow
-from registry.errors import RegistryError, Unauthorized
+from registry.errors import RegistryError, Unauthorized, search_unavailable
+from registry.limits import STORAGE_REFUSAL, UNAVAILABLE_RETRY_SECONDS, refuse_without_storage
 
 STATIC = Path(__file__).parent / "static"
 blueprint = Blueprint("web", __name__, template_folder="templates")
@@ -75,6 +78,22 @@ def _http_error(error: HTTPException) -> Response:
     retry = error.get_response().headers.get("Retry-After")
     if retry:
         response.headers["Retry-After"] = retry
+    return response
+
+
+@blueprint.errorhandler(TransportError)
+@blueprint.errorhandler(NotFoundError)
+def _search_failed(error: Exception) -> Response:
+    failure = search_unavailable(current_app, error)  # type: ignore[arg-type]
+    return _page(failure.status, failure.title, failure.detail)
+
+
+@blueprint.errorhandler(StorageError)
+def _limits_unreachable(error: StorageError) -> Response:
+    # Fail closed on a page as in the API: refused, audited, and said so, not a 500.
+    refuse_without_storage(error)
+    response = _page(503, "Service unavailable", STORAGE_REFUSAL)
+    response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_SECONDS)
     return response
 
 
