@@ -192,7 +192,7 @@ class ExtractLoader:
             institution = session.merge(found)
             duplicate = session.execute(select(Extract.id).where(
                 Extract.institution_id == institution.id, Extract.content_hash == digest,
-                Extract.status == "applied")).scalar()
+                Extract.status == "applied", Extract.id != (extract_id or 0))).scalar()
             if duplicate is not None:
                 return self._duplicate(session, duplicate, extract_id, started)
             extract = self._extract_row(session, institution, header, path, digest, extract_id)

@@ -274,7 +274,9 @@ class CaseService:
         """Supervisors see their agency's cases, administrators every case (to oversee the
         registry; they change none), investigators the cases they are assigned to."""
         if self.caller.role == "supervisor":
-            return query.where(Case.agency_id == self._agency_id())
+            # A supervisor of no agency supervises nothing (not every case without one).
+            agency = self._agency_id()
+            return query.where(Case.agency_id == agency) if agency is not None else query.where(False)
         if self.caller.role == "administrator":
             return query
         return query.join(CaseAssignment, CaseAssignment.case_id == Case.id).where(
@@ -294,7 +296,8 @@ class CaseService:
         case = self.session.get(Case, case_id)
         if case is None:
             raise NotFound(f"There is no case {case_id}.")
-        if self.caller.role != "supervisor" or case.agency_id != self._agency_id():
+        agency = self._agency_id()
+        if self.caller.role != "supervisor" or agency is None or case.agency_id != agency:
             self._refused(tag, case, "the case is not one of the supervisor's agency")
         if open_only and case.status != "open":
             raise Conflict(f"Case {case.reference} is closed.")

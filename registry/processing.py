@@ -17,6 +17,7 @@ from loaders.pipeline import ExtractLoader, LoadResult
 from registry.scorecard import store_scorecard
 
 log = logging.getLogger("registry.worker")
+UNFINISHED_STATUSES = ("received", "validating", "applying")
 UNFINISHED = """
 SELECT e.id, e.path, i.code FROM extracts e JOIN institutions i ON i.id = e.institution_id
 WHERE e.status IN ('received', 'validating', 'applying')
@@ -34,21 +35,28 @@ def process_uploads(engine: Engine) -> list[LoadResult]:
         # One institution's extracts apply in order: skip the rest of a busy institution.
         if code in blocked:
             continue
-        result = _process_one(engine, extract_id, Path(path), code)
-        if result is None:
+        locked, result = _process_one(engine, extract_id, Path(path), code)
+        if not locked:
             blocked.add(code)
-            continue
-        done.append(result)
+        elif result is not None:
+            done.append(result)
     return done
 
 
-def _process_one(engine: Engine, extract_id: int, path: Path, code: str) -> LoadResult | None:
+def _process_one(engine: Engine, extract_id: int, path: Path, code: str) -> tuple[bool, LoadResult | None]:
+    """Whether the extract's lock was got, and what loading it came to (None: somebody
+    else finished it between the listing and the lock)."""
     with extract_lock(engine, extract_id) as got:
         if not got:
-            return None
+            return False, None
+        with engine.connect() as conn:
+            status = conn.execute(text("SELECT status FROM extracts WHERE id = :id"),
+                                  {"id": extract_id}).scalar()
+        if status not in UNFINISHED_STATUSES:
+            return True, None
         log.info("extract %d of %s: loading %s", extract_id, code, path.name)
         result = ExtractLoader(engine).load(path, uploader=code, extract_id=extract_id)
         if result.status == "applied":
             store_scorecard(engine, extract_id)
         log.info("extract %d: %s", extract_id, result.status)
-        return result
+        return True, result

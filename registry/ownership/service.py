@@ -22,7 +22,7 @@ from registry.ownership.graph import Limits, Network, OwnershipGraph, Stake, hol
 from registry.ownership.interests import Edge, Node
 from registry.ownership.loader import OwnershipLoader, Subgraph
 from registry.ownership.reporters import Declaration, PartyRef
-from registry.cases import open_case
+from registry.cases import open_case, require_approval
 
 OWNERS_TAG = "ownership:entity:owners"
 HOLDINGS_TAG = "ownership:person:holdings"
@@ -141,6 +141,11 @@ class OwnershipService:
                          legal_basis=case.legal_basis, parameters=question.parameters(),
                          result_count=0, detail=detail)
             raise NotFound(detail)
+        # The same approval a search or record view of this name needs: the network and its
+        # accounts reveal as much about a protected person as their record does.
+        require_approval(self.session, question.caller, case,
+                         [party["full_name"], *(party.get("other_names") or [])], tag,
+                         question.client, question.parameters())
         return case, party
 
     def _audit(self, question: Question, case: Case, tag: str, party: dict[str, Any],

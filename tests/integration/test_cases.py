@@ -16,6 +16,7 @@ from registry.cases import open_case
 from registry.config import Settings
 from registry.errors import Forbidden
 from tests.integration.test_access import bearer, last_event, unique, user_with_token
+from tests.integration.test_access import open_case as open_case_from_cli
 from tests.integration.test_slice import run
 
 SENSITIVE = "Ottokar Vandenbrink"
@@ -219,3 +220,14 @@ def test_a_case_refused_for_its_assignees_is_not_half_made(client, engine, fiu, 
             made = conn.execute(text("SELECT count(*) FROM cases WHERE reference = :r"), {"r": reference}).scalar()
         assert made == 0
     assert last_event(engine, tag="admin:case:open")["outcome"] == "refused"
+
+
+def test_a_supervisor_of_no_agency_supervises_no_case(client, settings) -> None:  # type: ignore[no-untyped-def]
+    investigator, _ = user_with_token(settings, "investigator")
+    agencyless = open_case_from_cli(settings, investigator)  # no agency
+    name = unique("supervisor")
+    run(settings, "users", "create", name, "--role", "supervisor")
+    token = run(settings, "tokens", "create", name).strip().splitlines()[-1]
+    listed = client.get("/api/v1/cases", headers=bearer(token))
+    assert listed.status_code == 200 and listed.json["cases"] == []
+    assert client.post(f"/api/v1/cases/{agencyless}/close", headers=bearer(token)).status_code == 403

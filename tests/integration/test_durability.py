@@ -155,3 +155,17 @@ def test_a_worker_leaves_alone_an_extract_the_command_line_is_applying(
     assert result.status == "applied"
     assert taken_up == [[]]
     assert state(engine, code)["extracts"] == ["applied"]
+
+
+def test_a_worker_that_gets_the_lock_late_leaves_a_finished_extract_as_it_is(
+        engine: Engine, tmp_path: Path) -> None:
+    from registry.processing import _process_one
+
+    code = new_bank(engine, "LT")
+    path = write_extract(tmp_path / "book.jsonl", code, big_book()[:30])
+    extract_id = queue(engine, code, path)
+    process_uploads(engine)
+    assert status_of(engine, extract_id) == "applied"
+    # Another worker listed it as unfinished before that, and gets its lock only now.
+    assert _process_one(engine, extract_id, path, code) == (True, None)
+    assert status_of(engine, extract_id) == "applied"

@@ -132,12 +132,18 @@ def test_a_sensitive_party_needs_an_approval(client, engine, settings, world) ->
         refused = client.get(f"/api/v1/parties/{world['id']}", query_string={"case_id": case},
                              headers=bearer(token))
         assert refused.status_code == 403 and "marked sensitive" in refused.json["detail"]
+        # Her holdings (every account she stands behind) need the same approval.
+        holdings = client.get(f"/api/v1/persons/{world['id']}/holdings", query_string={"case_id": case},
+                              headers=bearer(token))
+        assert holdings.status_code == 403 and "marked sensitive" in holdings.json["detail"]
         with engine.connect() as conn:
             reference = conn.execute(text("SELECT reference FROM cases WHERE id = :i"), {"i": case}).scalar_one()
         run(settings, "cases", "approve", reference, "Greta Lindqvist", "--reason", "she is the subject")
         allowed = client.get(f"/api/v1/parties/{world['id']}", query_string={"case_id": case},
                              headers=bearer(token))
         assert allowed.status_code == 200
+        assert client.get(f"/api/v1/persons/{world['id']}/holdings", query_string={"case_id": case},
+                          headers=bearer(token)).status_code == 200
     finally:
         with engine.begin() as conn:  # the mark must not refuse this module's other views
             conn.execute(text("DELETE FROM sensitive_names WHERE name = 'Greta Lindqvist'"))
