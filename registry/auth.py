@@ -134,7 +134,15 @@ def _cookie_caller(db: Session) -> Caller:
 
 def _session_user(db: Session) -> Caller | None:
     row = db.execute(_user_query().where(User.id == session.get("uid"), User.active.is_(True))).first()
-    return None if row is None or is_locked(row[0], datetime.now(UTC)) else user_caller(*row)
+    if row is None or is_locked(row[0], datetime.now(UTC)):
+        return None
+    # New credentials (a reset after a compromise) end the sessions signed in with the old.
+    return user_caller(*row) if session.get("cred") == credential_fingerprint(row[0]) else None
+
+
+def credential_fingerprint(user: User) -> str:
+    """Kept in a user's session: changing the password or the TOTP secret ends it."""
+    return hash_secret(f"{user.password_hash or ''}|{user.totp_secret or ''}")[:16]
 
 
 def institution_fingerprint(institution: Institution) -> str:

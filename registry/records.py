@@ -66,11 +66,14 @@ class RecordService:
                         f"There is no party with id {party_id}.")
             raise NotFound(f"There is no party with id {party_id}.")
         latest = versions[-1]
-        require_approval(self.session, caller, case, [latest.full_name, *(latest.other_names or [])],
+        same = self._same_party(latest)
+        # Every name the answer shows needs the approval, not only today's: an earlier
+        # version, or another bank's record linked by identifier, may carry the marked name.
+        shown_names = {n for v in versions for n in (v.full_name, *(v.other_names or [])) if n}
+        require_approval(self.session, caller, case, sorted(shown_names | {p["full_name"] for p in same}),
                          RECORD_TAG, client, parameters)
         institution = self.session.get(Institution, latest.institution_id)
         accounts = self._accounts(latest.institution_id, latest.ref)
-        same = self._same_party(latest)
         shown = [_key(latest.institution_id, latest.ref),
                  *(f"account:{latest.institution_id}:{a['account_id']}" for a in accounts),
                  *(_key(p["institution_id"], p["ref"]) for p in same)]

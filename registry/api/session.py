@@ -14,7 +14,7 @@ from marshmallow import Schema, fields, validate
 
 from registry import audit
 from registry.api import blueprint
-from registry.auth import PUBLIC, allow
+from registry.auth import PUBLIC, allow, credential_fingerprint
 from registry.credentials import LockoutPolicy, SignInRefused, SignInService, new_csrf_token
 from registry.errors import Unauthorized, Unavailable
 
@@ -40,7 +40,8 @@ def create_session() -> ResponseReturnValue:
     # A fresh session on every sign-in: nothing set before it (fixation) carries over.
     session.clear()
     session.permanent = True
-    session.update(uid=user.id, at=datetime.now(UTC).isoformat(), csrf=new_csrf_token())
+    session.update(uid=user.id, at=datetime.now(UTC).isoformat(), csrf=new_csrf_token(),
+                   cred=credential_fingerprint(user))
     return jsonify({"user": user.name, "role": user.role, "csrf_token": session["csrf"]}), 201
 
 

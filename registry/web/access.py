@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from registry.auth import PUBLIC, allow
+from registry.auth import PUBLIC, allow, credential_fingerprint
 from registry.credentials import LockoutPolicy, SignInRefused, SignInService, csrf_matches, new_csrf_token
 from registry.errors import RegistryError, Unavailable
 from registry.web import blueprint
@@ -75,7 +75,7 @@ def sign_in_submit() -> ResponseReturnValue:
             args["name"], args["password"], args["totp"], request.remote_addr, datetime.now(UTC))
     except SignInRefused as refused:
         return render_template("sign_in.html", error=str(refused), name=args["name"]), 401
-    _start(uid=user.id, name=user.name, role=user.role)
+    _start(uid=user.id, name=user.name, role=user.role, cred=credential_fingerprint(user))
     return redirect(url_for(HOME[user.role]), 303)
 
 

@@ -153,6 +153,15 @@ def test_cookie_session_needs_the_csrf_token_for_changes(app, settings, engine) 
     assert client.get("/api/v1/statistics/cooperation").status_code == 401
 
 
+def test_new_credentials_end_the_sessions_signed_in_with_the_old(app, settings) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    name, secret = with_password(settings, "supervisor")
+    assert sign_in(client, name, secret).status_code == 201
+    assert client.get("/api/v1/statistics/cooperation").status_code == 200
+    run(settings, "users", "password", name, "--password", PASSWORD + " renewed")  # an administrator's reset
+    assert client.get("/api/v1/statistics/cooperation").status_code == 401
+
+
 def test_repeated_failures_lock_the_account(app, settings, engine) -> None:  # type: ignore[no-untyped-def]
     client = app.test_client()
     name, secret = with_password(settings, "investigator")
