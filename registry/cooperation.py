@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, false, func, select, true
 from sqlalchemy.orm import Session
 
 from registry.errors import InvalidRequest, NotFound
@@ -76,21 +76,39 @@ class RequestFilter:
         return [c for c in found if c is not None]
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Whose requests a caller may read: one agency's (a supervisor's; none without an
+    agency), or every one (auditors, the command line, the statistics' counts)."""
+
+    agency_id: int | None = None
+    every_agency: bool = True
+
+
 class CooperationService:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, scope: Scope = Scope()) -> None:
         self.session = session
+        self.scope = scope
 
     def list(self, flt: RequestFilter, limit: int = 100, after_id: int | None = None) -> list[CooperationRequest]:
-        query = select(CooperationRequest).where(*flt.conditions())
+        query = select(CooperationRequest).where(*flt.conditions(), self._visible())
         if after_id is not None:
             query = query.where(CooperationRequest.id > after_id)
         return list(self.session.execute(query.order_by(CooperationRequest.id).limit(limit)).scalars())
 
     def get(self, request_id: int) -> CooperationRequest:
-        found = self.session.get(CooperationRequest, request_id)
-        if found is None:
+        found = self.session.execute(select(CooperationRequest).where(
+            CooperationRequest.id == request_id, self._visible())).scalar_one_or_none()
+        if found is None:  # another agency's request is not there, as far as the caller can tell
             raise NotFound(f"There is no cooperation request {request_id}.")
         return found
+
+    def _visible(self) -> ColumnElement[bool]:
+        if self.scope.every_agency:
+            return true()
+        if self.scope.agency_id is None:
+            return false()
+        return CooperationRequest.agency_id == self.scope.agency_id
 
     def record_progress(self, request_id: int, changes: dict[str, Any]) -> dict[str, Any]:
         """Set acknowledged, executed or refused dates (and the reason of a refusal), checked
@@ -110,7 +128,9 @@ class CooperationService:
         check_dates(values)
         if values.get("case_id") is not None and self.session.get(Case, values["case_id"]) is None:
             raise InvalidRequest(f"no case {values['case_id']}")
-        request = CooperationRequest(**values)
+        case = self.session.get(Case, values["case_id"]) if values.get("case_id") is not None else None
+        agency = self.scope.agency_id if self.scope.agency_id is not None else (case.agency_id if case else None)
+        request = CooperationRequest(**values, agency_id=agency)
         self.session.add(request)
         self.session.flush()
         return request

@@ -16,7 +16,8 @@ from loaders.schemas import Country
 from registry import audit
 from registry.api import blueprint
 from registry.auth import allow, audit_fields
-from registry.cooperation import STATUSES, CooperationService, Period, RequestFilter, request_json
+from registry.cooperation import STATUSES, CooperationService, Period, RequestFilter, Scope, request_json
+from registry.models import User
 from registry.models import OFFENCES
 from registry.models.access import ASSISTANCE_TYPES, COOPERATION_BASES
 
@@ -70,7 +71,7 @@ class PeriodSchema(Schema):
 def create_cooperation_request() -> ResponseReturnValue:
     values: dict[str, Any] = CooperationRequestSchema().load(request.get_json(silent=True) or {})
     session = current_app.extensions["registry"].session()
-    created = CooperationService(session).add(values)
+    created = CooperationService(session, _scope()).add(values)
     audit.record(session, "cooperation:request:create", "ok", **audit_fields(g.caller),
                  case_id=created.case_id, parameters={"id": created.id, "direction": created.direction,
                                                       "state": created.counterpart_state})
@@ -88,11 +89,19 @@ def _session() -> Any:
     return current_app.extensions["registry"].session()
 
 
+def _scope() -> Scope:
+    """Auditors oversee every request; a supervisor handles their own agency's."""
+    if g.caller.role == "auditor":
+        return Scope()
+    user = _session().get(User, g.caller.id)
+    return Scope(agency_id=user.agency_id if user is not None else None, every_agency=False)
+
+
 @blueprint.get("/cooperation/requests")
 @allow("supervisor", "auditor")
 def list_cooperation_requests() -> ResponseReturnValue:
     flt, limit, after_id = RequestFilterSchema().load(request.args.to_dict())
-    found = CooperationService(_session()).list(flt, limit, after_id)
+    found = CooperationService(_session(), _scope()).list(flt, limit, after_id)
     audit.record(_session(), "cooperation:requests:query", "ok", **audit_fields(g.caller),
                  parameters={k: v for k, v in flt.__dict__.items() if v is not None},
                  result_count=len(found), result_ids=[str(r.id) for r in found])
@@ -103,7 +112,7 @@ def list_cooperation_requests() -> ResponseReturnValue:
 @blueprint.get("/cooperation/requests/<int:request_id>")
 @allow("supervisor", "auditor")
 def get_cooperation_request(request_id: int) -> ResponseReturnValue:
-    found = CooperationService(_session()).get(request_id)
+    found = CooperationService(_session(), _scope()).get(request_id)
     audit.record(_session(), "cooperation:request:view", "ok", **audit_fields(g.caller),
                  case_id=found.case_id, parameters={"id": request_id}, result_count=1,
                  result_ids=[str(found.id)])
@@ -114,7 +123,7 @@ def get_cooperation_request(request_id: int) -> ResponseReturnValue:
 @allow("supervisor")
 def update_cooperation_request(request_id: int) -> ResponseReturnValue:
     changes = ProgressSchema().load(request.get_json(silent=True) or {})
-    service = CooperationService(_session())
+    service = CooperationService(_session(), _scope())
     changed = service.record_progress(request_id, changes)
     found = service.get(request_id)
     audit.record(_session(), "cooperation:request:update", "ok", **audit_fields(g.caller),

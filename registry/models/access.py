@@ -150,6 +150,8 @@ class CooperationRequest(Base):
     legal_basis: Mapped[str] = mapped_column(String(60))
     offence: Mapped[str] = mapped_column(String(60))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    # Whose request it is: only that agency's supervisors read and update it (0007).
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     received_on: Mapped[date | None] = mapped_column(Date)
     acknowledged_on: Mapped[date | None] = mapped_column(Date)
     executed_on: Mapped[date | None] = mapped_column(Date)

@@ -164,3 +164,22 @@ def test_supervisors_and_auditors_list_and_read_requests(app, engine, recorded) 
     one = app.test_client().get(f"/api/v1/cooperation/requests/{request_id}", headers=bearer(recorded["auditor"]))
     assert one.status_code == 200 and one.json["counterpart_state"] == "NO" and one.json["status"] == "pending"
     assert last_event(engine, tag="cooperation:request:view", role="auditor")["parameters"] == {"id": request_id}
+
+
+def test_a_supervisor_handles_only_the_requests_of_their_agency(app, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    _, ours = user_with_token(settings, "supervisor", agency="Prosecution Office")
+    _, theirs = user_with_token(settings, "supervisor", agency="Tax Investigations")
+    _, auditor = user_with_token(settings, "auditor")
+    made = client.post("/api/v1/cooperation/requests", json=request_body(5, counterpart_state="PT"),
+                       headers=bearer(ours))
+    assert made.status_code == 201
+    url = f"/api/v1/cooperation/requests/{made.json['id']}"
+    assert client.get(url, headers=bearer(ours)).status_code == 200
+    # The other agency neither reads, lists nor changes it: to them it is not there.
+    assert client.get(url, headers=bearer(theirs)).status_code == 404
+    assert client.patch(url, json={"acknowledged_on": START.isoformat()}, headers=bearer(theirs)).status_code == 404
+    listed = client.get("/api/v1/cooperation/requests", query_string={"state": "PT"}, headers=bearer(theirs))
+    assert made.json["id"] not in {r["id"] for r in listed.json["requests"]}
+    # Auditors oversee every agency's requests.
+    assert client.get(url, headers=bearer(auditor)).status_code == 200
