@@ -157,3 +157,22 @@ def test_views_count_against_the_search_limits(client, settings, engine, world) 
                           headers=bearer(token)).status_code for _ in range(3)]
     assert answers == [200, 200, 429]
     assert last_event(engine, tag="view:party:record", case_id=case)["outcome"] == "rate_limited"
+
+
+def test_a_name_the_party_carried_before_needs_the_approval_too(
+        client, engine, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code = bank(settings, "Renames")
+    load(settings, tmp_path, code, [person("S1", "Sven Olof Palmgren", birth_date="1950-01-30")])
+    load(settings, tmp_path, code, [person("S1", "Lars Andersson", birth_date="1950-01-30")],
+         sequence=2, as_of=date(2026, 2, 1))
+    name, token = user_with_token(settings, "investigator")
+    case = open_case(settings, name)
+    run(settings, "sensitive", "add", "Sven Olof Palmgren", "--reason", "protected_witness")
+    try:
+        # Today's name is harmless, but the answer would show the earlier, marked one.
+        refused = client.get(f"/api/v1/parties/{party_id(engine, code, 'S1')}",
+                             query_string={"case_id": case}, headers=bearer(token))
+        assert refused.status_code == 403 and "marked sensitive" in refused.json["detail"]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM sensitive_names WHERE name = 'Sven Olof Palmgren'"))
