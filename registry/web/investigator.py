@@ -14,9 +14,11 @@ from typing import Any
 from flask import Response, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
+from werkzeug.exceptions import TooManyRequests
 
 from registry.account_search import AccountSearchService
-from registry.auth import allow
+from registry import audit
+from registry.auth import allow, caller_fields
 from registry.cases import CaseService, case_json
 from registry.entity_search import EntitySearchService
 from registry.errors import Forbidden
@@ -24,6 +26,7 @@ from registry.limits import rate_limited
 from registry.ownership.interests import DEFAULT_THRESHOLD
 from registry.ownership.service import HOLDINGS_TAG, OWNERS_TAG, OwnershipService, Question
 from registry.records import RECORD_TAG, RecordService
+from registry.search_budget import RequestBudget
 from registry.search_service import PersonSearchService
 from registry.web import blueprint
 from registry.web.charts import ownership_diagram, share_text
@@ -156,9 +159,25 @@ def person() -> ResponseReturnValue:
     args = RecordArgs().load(multi(request.args, "record", "party"))
     service = RecordService(_ext().session())
     ids = [*args["party"], *party_ids(_ext().session(), args["record"])] or [0]
+    wanted = list(dict.fromkeys(ids))
+    _pay_for_views(args["case_id"], len(wanted))
     records = [service.party_record(g.caller, args["case_id"], party_id, request.remote_addr)
-               for party_id in dict.fromkeys(ids)]
+               for party_id in wanted]
     return render_template("person.html", case=case_heading(), records=records, timeline=timeline(records))
+
+
+def _pay_for_views(case_id: int, views: int) -> None:
+    """Each record shown is a record view and pays the rate limit as one in the API would:
+    the request paid for the first, the rest are charged on the same keys before any is
+    shown, so a refusal shows (and logs as seen) nothing."""
+    budget = RequestBudget()
+    if all(budget() for _ in range(views)):
+        return
+    audit.record(_ext().session(), RECORD_TAG, "rate_limited", **caller_fields(g.caller),
+                 client_address=request.remote_addr, parameters={"case_id": case_id, "records": views},
+                 detail=f"rate limit reached: {views} records asked at once")
+    raise TooManyRequests(f"Showing these {views} records would pass your rate limit.",
+                          retry_after=budget.retry_after())
 
 
 def _question(args: dict[str, Any]) -> Question:

@@ -239,3 +239,20 @@ def test_sign_out_ends_the_session(app: Flask, world: World) -> None:
     token = form_token(client.get("/bank/extracts").get_data(as_text=True))
     assert client.post("/sign-out", data={"csrf_token": token}).status_code == 303
     assert client.get("/bank/extracts").status_code == 401
+
+
+def test_a_person_page_pays_one_record_view_per_record_shown(app: Flask, settings: Settings, world: World,
+                                                              engine: Engine) -> None:
+    from tests.integration.test_access import open_case, sign_in, with_password
+    from tests.integration.test_slice import run
+
+    name, secret = with_password(settings, "investigator")
+    run(settings, "users", "limit", name, "2/minute")
+    case = open_case(settings, name)
+    client = app.test_client()
+    assert sign_in(client, name, secret).status_code == 201
+    three = "&".join(f"party={world.parties[ref]}" for ref in ("P1", "P2", "C1"))
+    refused = client.get(f"/person?case_id={case}&{three}")
+    assert refused.status_code == 429 and refused.headers.get("Retry-After")
+    event = last_event(engine, tag=RECORD_TAG, actor=name)
+    assert event["outcome"] == "rate_limited" and event["parameters"]["records"] == 3
