@@ -46,6 +46,11 @@ class PersonSearchService:
         parameters = _parameters(query, batch_index)
         case = open_case(self.session, caller, case_id, TAG, client, parameters,
                          searched_names=[query.name])
+        return self._answer(caller, case, query, limit, client, parameters)
+
+    def _answer(self, caller: Caller, case: Case, query: PersonQuery, limit: int, client: str | None,
+                parameters: dict[str, Any]) -> list[dict[str, Any]]:
+        """One query under a case already opened for it: candidates, merged results, audit."""
         hits = self.gateway.search(person_search(query))["hits"]["hits"]
         wanted = analyse_name(query.name)
         clusters = merge_people([_record(query, wanted, hit) for hit in hits])[:limit]
@@ -62,24 +67,24 @@ class PersonSearchService:
         refusal is one `rate_limited` event naming how many were left."""
         # Every name is checked against the sensitive list before any runs, so a refusal
         # leaves no half-answered batch behind.
-        open_case(self.session, caller, case_id, TAG, client, {"batch_size": len(queries)},
-                  searched_names=[q.name for q in queries])
+        # That one check serves every query: the case and its approvals hold for the request.
+        case = open_case(self.session, caller, case_id, TAG, client, {"batch_size": len(queries)},
+                         searched_names=[q.name for q in queries])
         outcome = BatchOutcome()
         for index, query in enumerate(queries):
             if not allowance():
                 outcome.not_run = list(range(index, len(queries)))
-                self._refuse_rest(caller, case_id, len(queries), outcome.not_run, client)
+                self._refuse_rest(caller, case, len(queries), outcome.not_run, client)
                 break
-            results = self.search(caller, case_id, query, limit, client, batch_index=index)
+            results = self._answer(caller, case, query, limit, client, _parameters(query, index))
             outcome.answers.append({"index": index, "name": query.name, "results": results})
         return outcome
 
-    def _refuse_rest(self, caller: Caller, case_id: int, size: int, not_run: list[int],
+    def _refuse_rest(self, caller: Caller, case: Case, size: int, not_run: list[int],
                      client: str | None) -> None:
-        case = self.session.get(Case, case_id)
         audit.record(self.session, TAG, "rate_limited", **caller_fields(caller),
-                     client_address=client, case_id=case_id, legal_basis=case.legal_basis if case else None,
-                     parameters={"case_id": case_id, "batch_size": size, "not_run": len(not_run),
+                     client_address=client, case_id=case.id, legal_basis=case.legal_basis,
+                     parameters={"case_id": case.id, "batch_size": size, "not_run": len(not_run),
                                  "first_not_run": not_run[0]},
                      detail=f"rate limit reached: {len(not_run)} of {size} batch queries not run")
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry import audit
 from registry.auth import hash_secret, institution_fingerprint
-from registry.models import Institution, Party
+from registry.models import Institution
+from registry.search_service import current_party_ids
 
 
 class BankSignIn:
@@ -44,9 +45,5 @@ def party_ids(session: Session, keys: list[str]) -> list[int]:
     view (which audits the look) takes ids. Person and entity results carry `party_id`
     already; the account search's holders do not yet, and link through this."""
     wanted = [(int(i), ref) for i, _, ref in (k.partition(":") for k in keys)]
-    if not wanted:
-        return []
-    rows = dict(((i, ref), pid) for pid, i, ref in session.execute(
-        select(Party.id, Party.institution_id, Party.ref).where(
-            tuple_(Party.institution_id, Party.ref).in_(wanted), Party.superseded_at.is_(None))))
-    return [rows[key] for key in wanted if key in rows]
+    found = current_party_ids(session, set(wanted))
+    return [found[key] for key in wanted if key in found]
