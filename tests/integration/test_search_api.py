@@ -20,7 +20,6 @@ from tests.integration.test_slice import run
 
 SUBJECT = "Ottilie Brennecke"
 COMPANY = "Quillfeather Logistik GmbH"
-NATIONAL_ID = {"scheme": "national_id", "country": "DE", "value": "L01X00T47"}
 
 
 def lei(base: str) -> str:
@@ -41,13 +40,17 @@ def world(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> dict[
     n = random.randrange(10**8, 10**9)
     number = f"{n}-77 01"
     company_lei = lei("5299" + uuid.uuid4().hex[:14].upper())
-    a = [person("P1", SUBJECT, birth_date="1962-09-23", nationalities=["DE"], identifiers=[NATIONAL_ID]),
-         person("P2", SUBJECT, birth_date="1971-01-30"),
+    # A number (and a namesake's birth date) of this world's own: test_search_batch builds the
+    # world again, and the same keys would rightly merge records across the two worlds' banks.
+    nid = f"L{n % 100:02d}X{n // 100 % 100:02d}T{n // 10_000 % 100:02d}"
+    national_id = {"scheme": "national_id", "country": "DE", "value": nid}
+    a = [person("P1", SUBJECT, birth_date="1962-09-23", nationalities=["DE"], identifiers=[national_id]),
+         person("P2", SUBJECT, birth_date=f"1971-01-{n % 28 + 1:02d}"),
          entity("E1", COMPANY, lei=company_lei, registration_number=f"HRB {n}", registration_country="DE"),
          account("A1", n), role("A1", "P1"), account("A2", n + 1), role("A2", "P2"),
          account("A3", n + 2), role("A3", "E1")]
     b = [person("Q7", "Otilie Brenecke", birth_date="1962-09-23",
-                identifiers=[{**NATIONAL_ID, "country": "de", "value": "l01x-00t47"}]),
+                identifiers=[{**national_id, "country": "de", "value": f"{nid[:4]}-{nid[4:]}".lower()}]),
          person("Q8", "Hubert Brenecke", birth_date="1990-02-02"),
          entity("F1", "QUILLFEATHER LOGISTIK", lei=company_lei.lower()),
          account("B1", n + 3), role("B1", "Q7"),
