@@ -6,6 +6,7 @@ evidence is combined with birth date, nationality and identifiers.
 
 from __future__ import annotations
 
+import functools
 import math
 
 from rapidfuzz.distance import Indel, JaroWinkler
@@ -68,8 +69,13 @@ def name_similarity(query: NameAnalysis, candidate: NameAnalysis) -> float:
     an unmatched token weighs 1, or less for middle names and particles.
     Symmetric: the pair is put in a fixed order before scoring.
     """
-    left = query.tokens[:MAX_SCORED_TOKENS]
-    right = candidate.tokens[:MAX_SCORED_TOKENS]
+    return tokens_similarity(query.tokens, candidate.tokens)
+
+
+def tokens_similarity(query: tuple[str, ...], candidate: tuple[str, ...]) -> float:
+    """`name_similarity` of two names' `tokens`, for callers that have only those."""
+    left = query[:MAX_SCORED_TOKENS]
+    right = candidate[:MAX_SCORED_TOKENS]
     if not left or not right:
         return 0.0
     if right < left:
@@ -106,6 +112,8 @@ def _aligned_score(left: tuple[str, ...], right: tuple[str, ...]) -> float:
     return math.fsum(gained) / math.fsum(weights)
 
 
+# Re-scoring compares the same common tokens (john/jon, smith/smyth) search after search.
+@functools.lru_cache(maxsize=1 << 16)
 def _token_similarity(a: str, b: str) -> float:
     if a == b or (a in ARABIC_ARTICLES and b in ARABIC_ARTICLES):
         return 1.0

@@ -17,6 +17,10 @@ from search.names import birth_date_keys, normalise_identifier
 CANDIDATES = 50
 # Deep paging makes Elasticsearch sort everything it has seen; we never need to.
 MAX_WINDOW = 1000
+# What the re-scoring and merging stages read of a candidate. The keyword fields (trigrams
+# above all) are most of a document's bytes and are only needed for finding it.
+PERSON_SOURCE = ["institution", "ref", "display", "birth_date", "nationalities", "identifiers"]
+ENTITY_SOURCE = ["institution", "ref", "display"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ def person_search(query: PersonQuery) -> dict[str, Any]:
     return {
         "size": min(query.size, MAX_WINDOW),
         "track_total_hits": False,
+        "_source": PERSON_SOURCE,
         "query": {"bool": {
             "filter": [{"term": {"kind": "person"}}, *validity_filter(query.as_of)],
             "should": should,
@@ -90,6 +95,7 @@ def entity_search(query: EntityQuery) -> dict[str, Any]:
     return {
         "size": min(query.size, MAX_WINDOW),
         "track_total_hits": False,
+        "_source": ENTITY_SOURCE,
         "query": {"bool": {
             "filter": [{"term": {"kind": "entity"}}, *validity_filter(query.as_of)],
             "should": should,

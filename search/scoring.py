@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from search.name_similarity import name_similarity
-from search.names import NameAnalysis, analyse_name, normalise_identifier
+from search.name_similarity import tokens_similarity
+from search.names import NameAnalysis, normalise_identifier, remembered_tokens
 from search.queries import PersonQuery
 
 # A score at or above LIKELY is shown as a "likely match". With the weights below it
@@ -72,7 +72,8 @@ class Scored:
 def score_person(query: PersonQuery, wanted: NameAnalysis, source: Mapping[str, Any]) -> Scored:
     shown = source.get("display") or {}
     names = [shown.get("full_name", ""), *shown.get("other_names", [])]
-    similarity = max((name_similarity(wanted, analyse_name(n)) for n in names if n), default=0.0)
+    similarity = max((tokens_similarity(wanted.tokens, remembered_tokens(n)) for n in names if n),
+                     default=0.0)
     evidence = [f"name similarity {similarity:.2f}"]
     birth, said = birth_date_evidence(query.birth_date, source.get("birth_date"))
     evidence.append(said)
