@@ -91,7 +91,8 @@ class Scratch:
         self.owned = reuse is None
         self.name = reuse or f"registry_bench_{self.run}"
         self.admin = create_engine(make_url(base.owner_database_url), isolation_level="AUTOCOMMIT")
-        prefix = reuse.replace("_", "-") if reuse else f"bench-{self.run}"
+        # Named after the database either way, so a kept run (--keep) can be --reuse'd.
+        prefix = self.name.replace("_", "-")
         self.settings = replace(base.on_database(self.name), index_prefix=prefix)
 
     def env(self) -> dict[str, str]:

@@ -9,13 +9,13 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, literal_column, select, tuple_
+from sqlalchemy import ColumnElement, literal_column, select
 from sqlalchemy.orm import Session
 
 from registry import audit
 from registry.auth import Caller, caller_fields
 from registry.cases import open_case
-from registry.models import Account, AccountRole, Institution, Party, as_of_clause
+from registry.models import Account, AccountRole, Institution, Party, as_of_clause, key_arrays, keys_in
 from search.documents import document_id, party_display
 
 TAG = "search:account:query"
@@ -76,11 +76,11 @@ class AccountSearchService:
         if not keys:
             return {}
         query = select(AccountRole).where(
-            tuple_(AccountRole.institution_id, AccountRole.account_ref).in_(keys),
+            keys_in(AccountRole.institution_id, AccountRole.account_ref),
             AccountRole.superseded_at.is_(None)).order_by(AccountRole.valid_from, AccountRole.ref)
         if as_of is not None:
             query = query.where(as_of_clause(AccountRole.valid_from, AccountRole.valid_to, as_of))
-        roles = list(self.session.execute(query).scalars())
+        roles = list(self.session.execute(query, key_arrays(keys)).scalars())
         parties = parties_by_key(self.session, {(r.institution_id, r.party_ref) for r in roles})
         found: dict[PartyKey, list[dict[str, Any]]] = {}
         for r in roles:
@@ -100,38 +100,47 @@ def _account(a: Account, code: str, holders: list[dict[str, Any]], why: str) -> 
             "closed_on": iso(a.closed_on), "score": 1.0, "explanation": [why], "holders": holders}
 
 
+_PARTIES_BY_KEY = (
+    select(Party, Institution.code).join(Institution, Institution.id == Party.institution_id)
+    .where(keys_in(Party.institution_id, Party.ref), Party.superseded_at.is_(None)))
+
+
 def parties_by_key(session: Session, keys: Iterable[PartyKey]) -> dict[PartyKey, dict[str, Any]]:
     """The current record of each party, shown as the institution reported it."""
     wanted = list(keys)
     if not wanted:
         return {}
-    rows = session.execute(
-        select(Party, Institution.code).join(Institution, Institution.id == Party.institution_id)
-        .where(tuple_(Party.institution_id, Party.ref).in_(wanted), Party.superseded_at.is_(None))).all()
+    rows = session.execute(_PARTIES_BY_KEY, key_arrays(wanted)).all()
     columns = [c.name for c in Party.__table__.columns]
     return {(p.institution_id, p.ref): {"kind": p.kind, **party_display(
         {c: getattr(p, c) for c in columns}, code)} for p, code in rows}
+
+
+# Built once: a search runs it every time, and building a statement costs more than running it.
+# Columns, not Account entities: tracking ORM objects for a hundred accounts costs more still.
+_ACCOUNTS_OF_PARTIES = (
+    select(Account.ref, Account.iban, Account.number, Account.type, Account.currency,
+           Account.opened_on, Account.closed_on, AccountRole.role, AccountRole.valid_from,
+           AccountRole.valid_to, Institution.code, AccountRole.institution_id, AccountRole.party_ref)
+    .join(AccountRole, (AccountRole.institution_id == Account.institution_id)
+          & (AccountRole.account_ref == Account.ref))
+    .join(Institution, Institution.id == Account.institution_id)
+    .where(keys_in(AccountRole.institution_id, AccountRole.party_ref),
+           AccountRole.superseded_at.is_(None), Account.superseded_at.is_(None))
+    .order_by(Account.opened_on, Account.ref))
 
 
 def accounts_of_parties(session: Session, parties: set[PartyKey]) -> dict[PartyKey, list[dict[str, Any]]]:
     """Accounts and roles of every shown party, in one query rather than one per result."""
     if not parties:
         return {}
-    rows = session.execute(
-        select(Account, AccountRole.role, AccountRole.valid_from, AccountRole.valid_to,
-               Institution.code, AccountRole.institution_id, AccountRole.party_ref)
-        .join(AccountRole, (AccountRole.institution_id == Account.institution_id)
-              & (AccountRole.account_ref == Account.ref))
-        .join(Institution, Institution.id == Account.institution_id)
-        .where(tuple_(AccountRole.institution_id, AccountRole.party_ref).in_(list(parties)),
-               AccountRole.superseded_at.is_(None), Account.superseded_at.is_(None))
-        .order_by(Account.opened_on, Account.ref)
-    ).all()
+    # On the session's connection: plain rows need none of the ORM session's bookkeeping.
+    rows = session.connection().execute(_ACCOUNTS_OF_PARTIES, key_arrays(parties)).all()
     found: dict[PartyKey, list[dict[str, Any]]] = {}
-    for a, role, start, end, code, institution_id, party_ref in rows:
-        found.setdefault((institution_id, party_ref), []).append({
-            "institution": code, "customer_id": party_ref, "account_id": a.ref, "iban": a.iban,
-            "number": a.number, "type": a.type, "currency": a.currency, "role": role,
+    for a in rows:
+        found.setdefault((a.institution_id, a.party_ref), []).append({
+            "institution": a.code, "customer_id": a.party_ref, "account_id": a.ref, "iban": a.iban,
+            "number": a.number, "type": a.type, "currency": a.currency, "role": a.role,
             "opened_on": iso(a.opened_on), "closed_on": iso(a.closed_on),
-            "role_from": iso(start), "role_to": iso(end)})
+            "role_from": iso(a.valid_from), "role_to": iso(a.valid_to)})
     return found

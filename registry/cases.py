@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from registry import audit
@@ -40,13 +40,23 @@ def _refuse(session: Session, caller: Caller, tag: str, client: str | None, case
                  detail=detail, parameters=parameters)
 
 
+# The case and the caller's assignment in one query, built once: every search and view runs it.
+_CASE_AND_ASSIGNMENT = (
+    select(Case, CaseAssignment.user_id)
+    .outerjoin(CaseAssignment, (CaseAssignment.case_id == Case.id)
+               & (CaseAssignment.user_id == bindparam("user_id")))
+    .where(Case.id == bindparam("case_id")))
+_SENSITIVE_NAMES = select(SensitiveName.name)
+
+
 def open_case(session: Session, caller: Caller, case_id: int, tag: str, client: str | None,
               parameters: dict[str, Any] | None = None,
               searched_names: Sequence[str] = ()) -> Case:
     """The case the caller works under, or an audited refusal. `searched_names`: the names a
     search looks for, checked against the sensitive names (see `require_approval`)."""
-    case = session.get(Case, case_id)
-    assigned = case is not None and session.get(CaseAssignment, (case_id, caller.id)) is not None
+    row = session.execute(_CASE_AND_ASSIGNMENT, {"case_id": case_id, "user_id": caller.id}).first()
+    case = row[0] if row else None
+    assigned = row is not None and row[1] is not None
     if case is None or case.status != "open" or not assigned:
         reason = ("no such case" if case is None else "the case is closed"
                   if case.status != "open" else "you are not assigned to this case")
@@ -78,7 +88,7 @@ def sensitive_names_in(session: Session, names: Sequence[str]) -> list[str]:
     wanted = [n for n in names if n]
     if not wanted:
         return []
-    marked = NameList(session.execute(select(SensitiveName.name)).scalars())
+    marked = NameList(session.execute(_SENSITIVE_NAMES).scalars())
     return [n for n in wanted if marked.match(n) is not None]
 
 

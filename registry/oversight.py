@@ -15,12 +15,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import Select, and_, func, or_, select, tuple_
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from loaders.csv_bundle import FORMULA_START
 from registry.cases import NameList
-from registry.models import AuditEvent, Case, Party
+from registry.models import AuditEvent, Case, Party, key_arrays, keys_in
 from registry.models.access import SensitiveName
 from search.name_similarity import name_similarity
 from search.names import analyse_name
@@ -254,8 +254,8 @@ class OversightService:
         if not keys:
             return set()
         rows = self.session.execute(select(Party.institution_id, Party.ref).where(
-            and_(tuple_(Party.institution_id, Party.ref).in_(keys), Party.pep.is_(True),
-                 Party.superseded_at.is_(None))))
+            and_(keys_in(Party.institution_id, Party.ref), Party.pep.is_(True),
+                 Party.superseded_at.is_(None))), key_arrays(keys))
         return {f"{i}:{ref}" for i, ref in rows}
 
 

@@ -9,14 +9,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry import audit
 from registry.account_search import PartyKey, accounts_of_parties, iso
 from registry.auth import Caller, caller_fields
 from registry.cases import open_case
-from registry.models import Case, Party
+from registry.models import Case, Party, key_arrays, keys_in
 from search.gateway import SearchGateway
 from search.merging import Cluster, PartyRecord, merge_people
 from search.names import NameAnalysis, analyse_name
@@ -116,13 +116,17 @@ def present(session: Session, clusters: list[Cluster], likely: float) -> list[di
             for c in clusters]
 
 
+_CURRENT_PARTY_IDS = select(Party.id, Party.institution_id, Party.ref).where(
+    keys_in(Party.institution_id, Party.ref), Party.superseded_at.is_(None))
+
+
 def current_party_ids(session: Session, keys: set[PartyKey]) -> dict[PartyKey, int]:
     """`parties.id` of the current version of each (institution, customer) in one query.
     None for a record superseded since it was indexed (the outbox has not caught up)."""
     if not keys:
         return {}
-    rows = session.execute(select(Party.id, Party.institution_id, Party.ref).where(
-        tuple_(Party.institution_id, Party.ref).in_(list(keys)), Party.superseded_at.is_(None)))
+    # On the session's connection: plain rows need none of the ORM session's bookkeeping.
+    rows = session.connection().execute(_CURRENT_PARTY_IDS, key_arrays(keys))
     return {(institution_id, ref): party_id for party_id, institution_id, ref in rows}
 
 

@@ -12,7 +12,7 @@ from registry.models.access import (
     User,
 )
 from registry.models.audit import AuditEvent
-from registry.models.base import Base, as_of_clause
+from registry.models.base import Base, as_of_clause, key_arrays, keys_in
 from registry.models.reporting import (
     Account,
     AccountRole,
@@ -27,4 +27,5 @@ __all__ = [
     "LEGAL_BASES", "OFFENCES", "ROLES", "Account", "AccountRole", "Agency", "ApiToken",
     "AuditEvent", "Base", "Case", "CaseAssignment", "CooperationRequest", "Extract",
     "Institution", "OwnershipInterest", "Party", "SearchOutbox", "User", "as_of_clause",
+    "key_arrays", "keys_in",
 ]

@@ -9,10 +9,13 @@ updates a version in place: it sets superseded_at on the old row and inserts a n
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, MetaData, String, func
+from sqlalchemy import (JSON, BigInteger, ColumnElement, DateTime, ForeignKey, Integer, MetaData, String,
+                        Text, bindparam, func, select, tuple_)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -52,3 +55,19 @@ class ReportedFact:
 def as_of_clause(valid_from: Any, valid_to: Any, day: date) -> Any:
     """SQL condition: the reported period contains `day` (open ends are unbounded)."""
     return ((valid_from.is_(None)) | (valid_from <= day)) & ((valid_to.is_(None)) | (valid_to > day))
+
+
+def keys_in(institution_id: Any, ref: Any) -> ColumnElement[bool]:
+    """`(institution_id, ref) IN keys`, the keys bound as two arrays (`key_arrays`). A list
+    of tuples would be spelled out as one parameter pair per key, a different statement for
+    every count, which neither SQLAlchemy nor Postgres can cache; a search sends fifty."""
+    pairs = func.unnest(bindparam("key_institutions", type_=ARRAY(Integer)),
+                        bindparam("key_refs", type_=ARRAY(Text)),
+                        ).table_valued("institution_id", "ref").render_derived()
+    return tuple_(institution_id, ref).in_(select(pairs.c.institution_id, pairs.c.ref))
+
+
+def key_arrays(keys: Iterable[tuple[int, str]]) -> dict[str, list[Any]]:
+    """The parameters of a `keys_in` condition."""
+    wanted = list(keys)
+    return {"key_institutions": [k[0] for k in wanted], "key_refs": [k[1] for k in wanted]}
