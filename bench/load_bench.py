@@ -28,7 +28,7 @@ from registry.admin import add_institution  # noqa: E402
 from registry.app import make_es  # noqa: E402
 from registry.config import Settings  # noqa: E402
 from registry.db import make_engine  # noqa: E402
-from registry.indexing import PARTY_FIELDS, _actions, institution_codes  # noqa: E402
+from registry.indexing import PARTY_FIELDS, institution_codes, party_actions  # noqa: E402
 from search.mappings import PARTIES_MAPPING, PARTIES_SETTINGS  # noqa: E402
 from seed.banks import national_banks  # noqa: E402
 from seed.generate import SeedPlan, write_delta, write_extracts  # noqa: E402
@@ -87,9 +87,9 @@ def raw_bulk(settings: Settings) -> dict[str, float]:
     codes = institution_codes(engine)
     with engine.connect() as conn:
         rows = conn.execute(text(f"SELECT {', '.join(c.name for c in PARTY_FIELDS)} FROM parties "
-                                 "WHERE superseded_at IS NULL")).all()
+                                 "WHERE superseded_at IS NULL")).mappings().all()
     engine.dispose()
-    actions = list(_actions(rows, codes))
+    actions = list(party_actions(rows, codes))
     es = make_es(settings.elasticsearch_url).options(request_timeout=300)
     index = f"{settings.index_prefix}-rawbulk"
     es.indices.create(index=index, mappings=PARTIES_MAPPING, settings=PARTIES_SETTINGS)
@@ -127,7 +127,8 @@ def main() -> None:
         load["parties_per_s"] = round(args.parties / load["seconds"])
         load["seconds_per_million_parties"] = round(load["seconds"] * 1_000_000 / args.parties, 1)
         result["rows"] = row_counts(settings)
-        index = run_measured([REGISTRY, "index", "drain"], env)
+        index = run_measured([REGISTRY, "index", "drain", "--jobs", str(args.jobs)], env)
+        index["jobs"] = args.jobs
         index["seconds_per_million_parties"] = round(index["seconds"] * 1_000_000 / args.parties, 1)
         resend = run_measured([REGISTRY, "load", "--no-index", *files], env)
         resend["fraction_of_first_load"] = round(resend["seconds"] / load["seconds"], 3)

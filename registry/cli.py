@@ -153,11 +153,13 @@ def index() -> None:
 
 
 @index.command("drain")
-def index_drain() -> None:
+@click.option("--jobs", default=1, show_default=True, help="Processes draining side by side.")
+def index_drain(jobs: int) -> None:
     """Index every party waiting in the outbox."""
-    from registry.indexing import drain_outbox
+    from registry.indexing import drain_side_by_side
 
-    click.echo(f"{drain_outbox(_engine(), _gateway())} documents indexed")
+    done = drain_side_by_side(_engine(), _gateway(), jobs, _settings().elasticsearch_url)
+    click.echo(f"{done} documents indexed")
 
 
 @index.command("rebuild")

@@ -25,6 +25,10 @@ class SearchGateway:
         self.es.indices.create(index=name, mappings=PARTIES_MAPPING, settings=settings)
         return name
 
+    def refresh_every(self, interval: str) -> None:
+        """Set how often the live index makes new documents searchable (e.g. "30s")."""
+        self.es.indices.put_settings(index=self.alias, settings={"refresh_interval": interval})
+
     def finish_load(self, index: str) -> None:
         self.es.indices.put_settings(index=index, settings={
             "refresh_interval": PARTIES_SETTINGS["refresh_interval"]})
@@ -65,10 +69,15 @@ class SearchGateway:
         # Two sender threads: Python builds the next chunk while Elasticsearch indexes one.
         for ok, item in parallel_bulk(client, _targeted(actions, target), thread_count=2,
                                       queue_size=2, chunk_size=chunk_size, raise_on_error=False,
-                                      raise_on_exception=True):
+                                      raise_on_exception=True,
+                                      # Only what is read: a full answer names index, id, version,
+                                      # shards and sequence numbers of every document.
+                                      filter_path=["errors", "items.*.status", "items.*.error"]):
             op = next(iter(item.values()))
-            # Deleting what is already gone is what we wanted.
-            if ok or (op.get("status") == 404 and "delete" in item):
+            # Deleting what is already gone is what we wanted; a version conflict on a
+            # versioned document means this version or a newer one is already there.
+            if ok or (op.get("status") == 404 and "delete" in item) or (
+                    op.get("status") == 409 and "index" in item):
                 done += 1
             else:
                 errors.append(item)

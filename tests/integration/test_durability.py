@@ -8,15 +8,21 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from typing import Any
+
+from sqlalchemy import Engine, select, text
 
 from registry.admin import add_institution
 from registry.app import make_es
 from registry.config import Settings
-from registry.indexing import compare_counts, drain_outbox, rebuild
+from registry import indexing
+from registry.indexing import (PARTY_FIELDS, compare_counts, drain_outbox, drain_side_by_side,
+                               institution_codes, party_actions, rebuild)
+from registry.models import Institution, Party
 from registry.processing import process_uploads
 from search.gateway import SearchGateway
 from search.queries import PersonQuery, person_search
@@ -169,3 +175,60 @@ def test_a_worker_that_gets_the_lock_late_leaves_a_finished_extract_as_it_is(
     # Another worker listed it as unfinished before that, and gets its lock only now.
     assert _process_one(engine, extract_id, path, code) == (True, None)
     assert status_of(engine, extract_id) == "applied"
+
+
+def versions_of(engine: Engine, code: str, ref: str) -> list[Any]:
+    """Every version of one party, oldest first, as the indexer reads them."""
+    with engine.connect() as conn:
+        return list(conn.execute(select(*PARTY_FIELDS).join(Institution, Institution.id == Party.institution_id)
+                                 .where(Institution.code == code, Party.ref == ref).order_by(Party.id))
+                    .mappings().all())
+
+
+def test_an_older_version_landing_last_never_replaces_a_newer_one(
+        engine: Engine, gateway: SearchGateway, tmp_path: Path) -> None:
+    code = new_bank(engine, "VR")
+    first = write_extract(tmp_path / "1.jsonl", code, [person("P1", "Ingrid Solberg")])
+    second = write_extract(tmp_path / "2.jsonl", code, [person("P1", "Ingrid Solberg-Dahl")], sequence=2,
+                            as_of=date(2026, 2, 1))
+    for path in (first, second):
+        queue(engine, code, path)
+        process_uploads(engine)
+    older, newer = versions_of(engine, code, "P1")
+    codes = institution_codes(engine)
+    # Two drainers: the one holding the newer version finishes first.
+    assert gateway.bulk(party_actions([newer], codes))[1] == []
+    done, errors = gateway.bulk(party_actions([older], codes))
+    assert (done, errors) == (1, [])  # acknowledged: a newer version is already there
+    document = gateway.es.get(index=gateway.alias, id=f"{newer['institution_id']}:P1")
+    assert document["_version"] == newer["id"]
+    assert document["_source"]["display"]["full_name"] == "Ingrid Solberg-Dahl"
+
+
+def test_drainers_side_by_side_index_every_party_once(
+        engine: Engine, gateway: SearchGateway, settings: Settings, tmp_path: Path) -> None:
+    drain_outbox(engine, gateway)
+    code = new_bank(engine, "SB")
+    records = [person(f"P{i}", f"Torvald{i} Amundsen") for i in range(3000)]
+    queue(engine, code, write_extract(tmp_path / "x.jsonl", code, records))
+    process_uploads(engine)
+    assert state(engine, code)["outbox"] == 3000
+    assert drain_side_by_side(engine, gateway, 2, settings.elasticsearch_url) == 3000
+    assert state(engine, code)["outbox"] == 0
+    assert all(r["ok"] for r in compare_counts(engine, gateway))
+
+
+def test_a_big_backlog_is_drained_with_slower_refreshes_then_the_index_is_as_before(
+        engine: Engine, gateway: SearchGateway, settings: Settings, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    drain_outbox(engine, gateway)
+    monkeypatch.setattr(indexing, "BIG_BACKLOG", 20)  # shrinks the size limit, as the real one is 100k
+    code = new_bank(engine, "BB")
+    queue(engine, code, write_extract(tmp_path / "x.jsonl", code, [
+        person(f"P{i}", f"Sigrun{i} Bakke") for i in range(40)]))
+    process_uploads(engine)
+    assert drain_side_by_side(engine, gateway, 1, settings.elasticsearch_url) == 40
+    live = gateway.es.indices.get_settings(index=gateway.alias)
+    assert next(iter(live.values()))["settings"]["index"]["refresh_interval"] == "1s"
+    hits = gateway.search(person_search(PersonQuery("Sigrun7 Bakke")))["hits"]["hits"]
+    assert any(h["_source"]["institution"] == code for h in hits), "searchable when the drain returns"
