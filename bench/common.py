@@ -35,8 +35,14 @@ def scratch_database(settings: Settings, name: str, keep: bool = False) -> Itera
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     scratch = replace(settings.on_database(name), index_prefix=name.replace("_", "-"))
+    from registry.app import make_es
     from registry.db import make_engine
     from registry.migrate import upgrade
+
+    # A kept run's index too: documents already there at the same version would be
+    # acknowledged without being indexed again, and the run would measure nothing.
+    es = make_es(scratch.elasticsearch_url)
+    es.indices.delete(index=f"{scratch.index_prefix}-*", ignore_unavailable=True)
 
     engine = make_engine(scratch.owner_database_url, pool_size=2)
     upgrade(engine)
@@ -45,6 +51,7 @@ def scratch_database(settings: Settings, name: str, keep: bool = False) -> Itera
         yield scratch
     finally:
         if not keep:
+            es.indices.delete(index=f"{scratch.index_prefix}-*", ignore_unavailable=True)
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

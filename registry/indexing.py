@@ -123,8 +123,8 @@ WHERE p.superseded_at IS NULL"""
 def _current_parties(conn: Connection, keys: set[tuple[int, str]]) -> list[dict[str, Any]]:
     if not keys:
         return []
-    # Dicts straight from psycopg, on the transaction's own connection: turning a million
-    # SQLAlchemy rows into dicts cost about a tenth of indexing's Python time.
+    # Dicts straight from psycopg, on the transaction's own connection: a million SQLAlchemy
+    # rows, each then turned into a dict, stood out in the indexer's profile.
     with conn.connection.driver_connection.cursor(row_factory=dict_row) as cursor:
         cursor.execute(CURRENT_PARTIES, {"inst": [k[0] for k in keys], "refs": [k[1] for k in keys]})
         return cursor.fetchall()
