@@ -63,7 +63,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
-    parser.add_argument("--parties", type=int, default=2000)
+    # What `make demo` seeds (DEMO_PARTIES in the Makefile).
+    parser.add_argument("--parties", type=int, default=5000)
     parser.add_argument("--user-limit", default="600/minute;100000/day")
     parser.add_argument("--case-limit", default="600/minute;100000/day")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database and index")
