@@ -7,11 +7,13 @@ Elasticsearch leaves them queued, and indexing the same party twice is harmless.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from typing import Any
 
+from elasticsearch import ApiError, TransportError
 from psycopg.rows import dict_row
 from sqlalchemy import Connection, Engine, func, select, text
 
@@ -19,6 +21,8 @@ from registry.models import Institution, Party
 from search.documents import document_id, party_document
 from search.gateway import SearchGateway
 from search.mappings import PARTIES_SETTINGS
+
+log = logging.getLogger(__name__)
 
 # Columns a search document is built from.
 PARTY_FIELDS = [c for c in Party.__table__.columns if c.name not in (
@@ -93,8 +97,17 @@ def drain_side_by_side(engine: Engine, gateway: SearchGateway, jobs: int, elasti
             return sum(f.result() for f in futures)
     finally:
         if big:
-            gateway.refresh_every(PARTIES_SETTINGS["refresh_interval"])
-            gateway.refresh()
+            _restore_refresh(gateway)
+
+
+def _restore_refresh(gateway: SearchGateway) -> None:
+    # Elasticsearch may be what failed the drain: say so, and let the drain's own error through.
+    try:
+        gateway.refresh_every(PARTIES_SETTINGS["refresh_interval"])
+        gateway.refresh()
+    except (ApiError, TransportError) as error:
+        log.error("could not set the index's refresh interval back to %s: %s; "
+                  "set it by hand or run the drain again", PARTIES_SETTINGS["refresh_interval"], error)
 
 
 def _backlog(engine: Engine) -> int:

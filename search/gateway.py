@@ -72,7 +72,8 @@ class SearchGateway:
                                       raise_on_exception=True,
                                       # Only what is read: a full answer names index, id, version,
                                       # shards and sequence numbers of every document.
-                                      filter_path=["errors", "items.*.status", "items.*.error"]):
+                                      filter_path=["errors", "items.*._id", "items.*.status",
+                                                   "items.*.error"]):
             op = next(iter(item.values()))
             # Deleting what is already gone is what we wanted; a version conflict on a
             # versioned document means this version or a newer one is already there.
