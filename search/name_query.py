@@ -29,10 +29,11 @@ EXACT, FUZZY, PHONETIC, NICKNAME, INITIAL, MINOR = 3.0, 2.0, 2.0, 2.0, 0.5, 0.5
 # Trigrams only catch what no word route does (parts glued or split: "Vanderberg").
 TRIGRAMS = 0.5
 # What the two costly routes may cost. On the 1M-party book, fuzzy terms and trigrams were
-# each about half of Elasticsearch's time per query: a fixed first two letters (typos there
-# are rare, and the phonetic route catches many), ten expansions per word, and three in
-# five trigrams shared halve it; bench/README.md has the recall before and after.
-FUZZY_PREFIX = 2
+# each about half of Elasticsearch's time per query: a fixed first letter (a typo there is
+# rare, and the phonetic route catches many), ten expansions per word, and three in five
+# trigrams shared halve it. A fixed first two letters cut another 12 % of that time but
+# dropped recall@1 below 0.92; bench/README.md has the figures.
+FUZZY_PREFIX = 1
 FUZZY_EXPANSIONS = 10
 TRIGRAM_SHARE = "60%"
 
