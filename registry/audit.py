@@ -71,7 +71,6 @@ def _head_hash(session: Session) -> str | None:
 @dataclass(frozen=True)
 class Recorded:
     id: int
-    chain_hash: str
 
 
 def record(session: Session, tag: str, outcome: str, **fields: Any) -> Recorded:
@@ -83,14 +82,12 @@ def record(session: Session, tag: str, outcome: str, **fields: Any) -> Recorded:
     values["result_ids"] = values["result_ids"] or []
     hashed = {**values, "occurred_at": values["occurred_at"].isoformat()}
     chain_hash = event_hash(hashed, prev)
-    # A plain INSERT rather than an ORM object and a flush: every search writes one while
-    # holding the chain lock, so the shorter the better.
-    # Straight on the session's connection (same transaction): the session's own execute
-    # would autoflush and set up ORM state for a row nobody loads.
+    # A plain INSERT on the session's connection (same transaction), not an ORM object: every
+    # search writes one while holding the chain lock, so the shorter the better.
     session.flush()
     event_id = session.connection().execute(
         _INSERT, {**values, "prev_hash": prev, "chain_hash": chain_hash}).scalar_one()
-    return Recorded(event_id, chain_hash)
+    return Recorded(event_id)
 
 
 # ---- verification -----------------------------------------------------------------------

@@ -126,9 +126,9 @@ class CooperationService:
 
     def add(self, values: dict[str, Any]) -> CooperationRequest:
         check_dates(values)
-        if values.get("case_id") is not None and self.session.get(Case, values["case_id"]) is None:
-            raise InvalidRequest(f"no case {values['case_id']}")
         case = self.session.get(Case, values["case_id"]) if values.get("case_id") is not None else None
+        if values.get("case_id") is not None and case is None:
+            raise InvalidRequest(f"no case {values['case_id']}")
         agency = self.scope.agency_id if self.scope.agency_id is not None else (case.agency_id if case else None)
         request = CooperationRequest(**values, agency_id=agency)
         self.session.add(request)

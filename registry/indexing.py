@@ -80,12 +80,13 @@ def drain_outbox(engine: Engine, gateway: SearchGateway, batch: int = 20000) -> 
             total += done
 
 
-def drain_side_by_side(engine: Engine, gateway: SearchGateway, jobs: int, elasticsearch_url: str) -> int:
+def drain_side_by_side(engine: Engine, gateway: SearchGateway, jobs: int, elasticsearch_url: str,
+                       big_backlog: int = BIG_BACKLOG) -> int:
     """`drain_outbox` in `jobs` processes at once: building documents is Python's work, and
     one process cannot keep Elasticsearch busy. The claims skip each other's locked rows,
     and versioned documents make the order in which batches land irrelevant."""
     gateway.ensure_index()  # once, here: two drainers creating it would alias two indices
-    big = _backlog(engine) >= BIG_BACKLOG
+    big = _backlog(engine) >= big_backlog
     if big:
         gateway.refresh_every(BACKLOG_REFRESH)
     try:

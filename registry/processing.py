@@ -20,7 +20,7 @@ log = logging.getLogger("registry.worker")
 UNFINISHED_STATUSES = ("received", "validating", "applying")
 UNFINISHED = """
 SELECT e.id, e.path, i.code FROM extracts e JOIN institutions i ON i.id = e.institution_id
-WHERE e.status IN ('received', 'validating', 'applying')
+WHERE e.status = ANY(:unfinished)
 ORDER BY e.institution_id, e.id
 """
 
@@ -28,7 +28,7 @@ ORDER BY e.institution_id, e.id
 def process_uploads(engine: Engine) -> list[LoadResult]:
     """Load every unfinished extract nobody else is working on; returns what was done."""
     with engine.connect() as conn:
-        waiting = conn.execute(text(UNFINISHED)).all()
+        waiting = conn.execute(text(UNFINISHED), {"unfinished": list(UNFINISHED_STATUSES)}).all()
     done = []
     blocked: set[str] = set()
     for extract_id, path, code in waiting:

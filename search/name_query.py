@@ -59,8 +59,6 @@ def _word_clause(word: str) -> dict[str, Any]:
         return {"term": {"name_initials": {"value": word, "boost": INITIAL}}}
     routes: list[dict[str, Any]] = [
         {"term": {"name_tokens": {"value": word, "boost": EXACT}}},
-        # prefix_length 1: a typo in the first letter is rare, and expanding every first
-        # letter would make each query scan the whole term dictionary.
         {"fuzzy": {"name_tokens": {"value": word, "fuzziness": "AUTO", "prefix_length": FUZZY_PREFIX,
                                    "max_expansions": FUZZY_EXPANSIONS, "boost": FUZZY}}},
         # A record that wrote this word as an initial ("W. G. Collingwood").

@@ -17,8 +17,7 @@ from registry import audit
 from registry.api import blueprint
 from registry.auth import allow, audit_fields
 from registry.cooperation import STATUSES, CooperationService, Period, RequestFilter, Scope, request_json
-from registry.models import User
-from registry.models import OFFENCES
+from registry.models import OFFENCES, User
 from registry.models.access import ASSISTANCE_TYPES, COOPERATION_BASES
 
 
