@@ -38,12 +38,17 @@ _VOWELS = frozenset("aeiou")
 # "J" against "John": consistent, but it could be any J.
 INITIAL_MATCH = 0.85
 # An unmatched first or last token costs as much as a matched pair gains.
-# Middle names and initials are often left out by banks, and particles are
-# dropped or glued to the surname, so missing ones cost far less.
+# Middle names are often left out by banks, and particles are dropped or glued
+# to the surname, so missing ones cost far less. An initial weighs what its
+# place weighs: "R." in "R. Allan" is a first name that "Allan" does not give,
+# so "Allan" finds "Allan" before "R. Allan" (measured: bare surnames ranked a
+# record with an extra initial above the same bare surname).
 MIDDLE_NAME_WEIGHT = 0.35
 PARTICLE_WEIGHT = 0.2
 # Names glued or split differently ("O Brien" / "OBrien", "Van der Berg" /
-# "Vanderberg") are compared as one string; only a near-identical result counts.
+# "Vanderberg") are compared as one string; only a near-identical result counts,
+# and only between strings that start alike: "rallan" is "Allan" with an initial
+# in front, not "Allan" glued differently.
 MIN_COMPACT_SIMILARITY = 0.9
 # Two names of one word each ("Morgan" and "Morgan") agree on half a name at
 # most: the other half is unknown on both sides, not agreeing. Scaled down
@@ -51,9 +56,10 @@ MIN_COMPACT_SIMILARITY = 0.9
 # bare word, decides. (One word against two is already scored as half a name by
 # the unmatched word.)
 ONE_WORD_NAMES = 0.75
-# A name of nothing but titles, particles and ordinals ("1st Baronet", "Lady")
-# names an office, not a person: agreeing on it proves at most half of what
-# agreeing on one word of a name does.
+# A name of nothing but titles, particles, ordinals and initials ("1st
+# Baronet", "Lady", "J. M.") names an office or anyone with those initials, not
+# a person: agreeing on it proves at most half of what agreeing on one word of
+# a name does ("J. M." once outranked "Lucy Mansfield" for "Mansfield").
 TITLES_ONLY = 0.5
 # A person's name has a handful of tokens; the cap keeps scoring of pasted
 # text linear in practice.
@@ -81,12 +87,14 @@ def tokens_similarity(query: tuple[str, ...], candidate: tuple[str, ...]) -> flo
     if right < left:
         left, right = right, left
     score = _aligned_score(left, right)
-    compact = Indel.normalized_similarity("".join(left), "".join(right))
-    if compact >= MIN_COMPACT_SIMILARITY:
-        score = max(score, compact)
+    glued_left, glued_right = "".join(left), "".join(right)
+    if glued_left[0] == glued_right[0]:
+        compact = Indel.normalized_similarity(glued_left, glued_right)
+        if compact >= MIN_COMPACT_SIMILARITY:
+            score = max(score, compact)
     if len(left) == 1 and len(right) == 1:
         score *= ONE_WORD_NAMES
-    if all(map(is_minor, left)) or all(map(is_minor, right)):
+    if not any(map(is_name_word, left)) or not any(map(is_name_word, right)):
         score *= TITLES_ONLY
     return min(1.0, max(0.0, score))
 
@@ -144,8 +152,13 @@ def _unmatched_weight(tokens: tuple[str, ...], index: int) -> float:
     # First and last are counted among the words that are names, not titles:
     # "Clifford" is the surname in "Thomas Clifford, 1st Baron".
     words = [i for i, t in enumerate(tokens) if not is_minor(t)]
-    if len(token) == 1 or words[0] < index < words[-1]:
+    if words[0] < index < words[-1]:
         return MIDDLE_NAME_WEIGHT
     return 1.0
+
+
+def is_name_word(token: str) -> bool:
+    """A word that names someone: not a title, particle, ordinal or initial."""
+    return len(token) > 1 and not is_minor(token)
 
 

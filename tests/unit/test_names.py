@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from search.name_query import TRIGRAM_SHARE, name_clauses
-from search.name_similarity import ONE_WORD_NAMES, TITLES_ONLY, name_similarity
+from search.name_similarity import ONE_WORD_NAMES, TITLES_ONLY, is_name_word, name_similarity
 from search.names import (
     NameAnalysis,
     analyse_name,
@@ -216,6 +216,23 @@ def test_one_word_names_agree_on_half_a_name_at_most() -> None:
     assert similarity("Armstrong", "Armstrnog") < similarity("Armstrong", "Armstrong")
 
 
+@pytest.mark.parametrize(
+    ("query", "better", "worse"),
+    [
+        # The same bare word before that word with an initial in front, glued or not.
+        ("Allan", "Allan", "R. Allan"),
+        ("Sturge", "Sturge", "J. Sturgess"),
+        # A surname shared before initials that merely start alike.
+        ("Soulsby", "Lucy Soulsby", "S. D."),
+        ("Mansfield", "Mary Mansfield", "J. M."),
+        # Spelled out or not, the same initials still agree best.
+        ("J. Smith", "J. Smith", "John Smith"),
+    ],
+)
+def test_initials_never_outrank_the_name_itself(query: str, better: str, worse: str) -> None:
+    assert similarity(query, better) > similarity(query, worse)
+
+
 def test_similarity_orders_evidence() -> None:
     exact = similarity("John Smith", "John Smith")
     typo = similarity("John Smith", "John Smiht")
@@ -322,7 +339,7 @@ def test_similarity_with_itself_is_one(text: str) -> None:
     analysis = analyse_name(text)
     tokens = analysis.tokens
     expected = 0.0 if not tokens else ONE_WORD_NAMES if len(tokens) == 1 else 1.0
-    if tokens and all(map(is_minor, tokens)):
+    if tokens and not any(map(is_name_word, tokens)):
         expected *= TITLES_ONLY
     assert name_similarity(analysis, analyse_name(text)) == expected
 
