@@ -54,7 +54,8 @@ MIN_COMPACT_SIMILARITY = 0.9
 # most: the other half is unknown on both sides, not agreeing. Scaled down
 # below what a full name with one typo scores, so that the birth date, not the
 # bare word, decides. (One word against two is already scored as half a name by
-# the unmatched word.)
+# the unmatched word.) A bare word against that word among titles ("Carl" /
+# "1st Carl Bt.") agrees on one word too; "Earl Warren" against itself does not.
 ONE_WORD_NAMES = 0.75
 # A name of nothing but titles, particles, ordinals and initials ("1st
 # Baronet", "Lady", "J. M.") names an office or anyone with those initials, not
@@ -92,7 +93,7 @@ def tokens_similarity(query: tuple[str, ...], candidate: tuple[str, ...]) -> flo
         compact = Indel.normalized_similarity(glued_left, glued_right)
         if compact >= MIN_COMPACT_SIMILARITY:
             score = max(score, compact)
-    if len(left) == 1 and len(right) == 1:
+    if min(len(left), len(right)) == 1 and max(_parts(left), _parts(right)) <= 1:
         score *= ONE_WORD_NAMES
     if not any(map(is_name_word, left)) or not any(map(is_name_word, right)):
         score *= TITLES_ONLY
@@ -155,6 +156,10 @@ def _unmatched_weight(tokens: tuple[str, ...], index: int) -> float:
     if words[0] < index < words[-1]:
         return MIDDLE_NAME_WEIGHT
     return 1.0
+
+
+def _parts(tokens: tuple[str, ...]) -> int:
+    return sum(1 for token in tokens if not is_minor(token))
 
 
 def is_name_word(token: str) -> bool:

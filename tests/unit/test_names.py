@@ -219,8 +219,10 @@ def test_one_word_names_agree_on_half_a_name_at_most() -> None:
 @pytest.mark.parametrize(
     ("query", "better", "worse"),
     [
-        # The same bare word before that word with an initial in front, glued or not.
+        # The same bare word before that word with an initial or a title beside it.
         ("Allan", "Allan", "R. Allan"),
+        ("Carl", "Carl", "1st Carl Bt."),
+        ("Blount", "Blount", "Lady Blount"),
         ("Sturge", "Sturge", "J. Sturgess"),
         # A surname shared before initials that merely start alike.
         ("Soulsby", "Lucy Soulsby", "S. D."),
@@ -229,7 +231,7 @@ def test_one_word_names_agree_on_half_a_name_at_most() -> None:
         ("J. Smith", "J. Smith", "John Smith"),
     ],
 )
-def test_initials_never_outrank_the_name_itself(query: str, better: str, worse: str) -> None:
+def test_initials_and_titles_never_outrank_the_name_itself(query: str, better: str, worse: str) -> None:
     assert similarity(query, better) > similarity(query, worse)
 
 
