@@ -27,6 +27,7 @@ schema: services
 demo: schema
 	$(REGISTRY) seed --parties $(DEMO_PARTIES) --banks $(DEMO_BANKS) --out var/extracts/demo
 	$(REGISTRY) demo-users
+	$(REGISTRY) index rebuild --if-older
 	@trap '$(REGISTRY) services down' EXIT; \
 	  $(REGISTRY) worker & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; $(REGISTRY) services down' EXIT INT TERM; \

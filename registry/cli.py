@@ -163,14 +163,20 @@ def index_drain(jobs: int) -> None:
 
 
 @index.command("rebuild")
-def index_rebuild() -> None:
+@click.option("--if-older", is_flag=True,
+              help="Only if the live index was built by an older release (after an upgrade).")
+def index_rebuild(if_older: bool) -> None:
     """Build a new index from Postgres and move the alias to it (no downtime)."""
     from tqdm import tqdm
 
     from registry.indexing import rebuild
 
+    gateway = _gateway()
+    if if_older and gateway.built_for_this_release():
+        click.echo("nothing to rebuild: the live index is this release's")
+        return
     with tqdm(unit=" parties", desc="indexing") as bar:
-        total = rebuild(_engine(), _gateway(), progress=bar.update)
+        total = rebuild(_engine(), gateway, progress=bar.update)
     click.echo(f"{total} documents in the new index")
 
 
@@ -179,9 +185,14 @@ def index_check() -> None:
     """Compare current parties per institution in Postgres and Elasticsearch."""
     from registry.indexing import compare_counts
 
-    rows = compare_counts(_engine(), _gateway())
+    gateway = _gateway()
+    rows = compare_counts(_engine(), gateway)
     click.echo(json.dumps(rows, indent=2))
-    if not all(r["ok"] for r in rows):
+    current = gateway.built_for_this_release()
+    if not current:
+        click.echo(f"the live index {gateway.current_index()} was built by an older release; "
+                   "run `registry index rebuild`", err=True)
+    if not current or not all(r["ok"] for r in rows):
         sys.exit(1)
 
 

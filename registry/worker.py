@@ -29,6 +29,7 @@ def run_worker(engine: Engine, gateway: SearchGateway, once: bool = False, inter
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     # One line per poll from the transport would bury what the worker itself says.
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+    _warn_if_index_is_older(gateway)
     while not stopping:
         process_uploads(engine)
         try:
@@ -41,3 +42,13 @@ def run_worker(engine: Engine, gateway: SearchGateway, once: bool = False, inter
         if once:
             return
         time.sleep(interval)
+
+
+def _warn_if_index_is_older(gateway: SearchGateway) -> None:
+    try:
+        if not gateway.built_for_this_release():
+            log.warning("the live index %s was built by an older release: searches miss what "
+                        "this release indexes differently until `registry index rebuild`",
+                        gateway.current_index())
+    except (TransportError, ApiError) as error:
+        log.warning("could not check the live index: %s", error)

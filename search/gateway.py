@@ -43,6 +43,12 @@ class SearchGateway:
         self.es.indices.put_alias(index=name, name=self.alias)
         return name
 
+    def built_for_this_release(self) -> bool:
+        """Whether the live index holds documents of this release's shape (its name carries
+        the mapping version); if not, `registry index rebuild` brings it up to date."""
+        current = self.current_index()
+        return current is None or current.startswith(parties_index_name(self.prefix, ""))
+
     def current_index(self) -> str | None:
         try:
             aliases = self.es.indices.get_alias(name=self.alias)

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from search.names import analyse_name, is_minor, nickname_keys, phonetic_key
+from search.names import (GLUED_FROM, NameAnalysis, analyse_name, glued_runs, is_minor, nickname_keys,
+                          phonetic_key)
 
-# Enough trigrams for a long name; more only slow the query.
-MAX_TRIGRAMS = 40
 # Words of a name that each get a clause; pasted text beyond this adds nothing.
 MAX_QUERY_WORDS = 8
 # Boosts are relative weights of the routes for one word: the same spelling proves most;
@@ -26,16 +25,13 @@ MAX_QUERY_WORDS = 8
 # Particles and titles ("van", "al", "1st", "baron") are matched only as spelled, and
 # weakly: they say little about who someone is.
 EXACT, FUZZY, PHONETIC, NICKNAME, INITIAL, MINOR = 3.0, 2.0, 2.0, 2.0, 0.5, 0.5
-# Trigrams only catch what no word route does (parts glued or split: "Vanderberg").
-TRIGRAMS = 0.5
-# What the two costly routes may cost. On the 1M-party book, fuzzy terms and trigrams were
-# each about half of Elasticsearch's time per query: a fixed first letter (a typo there is
-# rare, and the phonetic route catches many), ten expansions per word, and three in five
-# trigrams shared halve it. A fixed first two letters cut another 12 % of that time but
-# dropped recall@1 below 0.92; bench/README.md has the figures.
+# What the costly route may cost. On the 1M-party book fuzzy terms were about half of
+# Elasticsearch's time per query: a fixed first letter (a typo there is rare, and the
+# phonetic route catches many) and ten expansions per word halve it. A fixed first two
+# letters cut another 12 % of that time but dropped recall@1 below 0.92; bench/README.md
+# has the figures.
 FUZZY_PREFIX = 1
 FUZZY_EXPANSIONS = 10
-TRIGRAM_SHARE = "60%"
 
 
 def name_clauses(name: str) -> list[dict[str, Any]]:
@@ -43,12 +39,26 @@ def name_clauses(name: str) -> list[dict[str, Any]]:
     analysis = analyse_name(name)
     words = list(dict.fromkeys(analysis.tokens))[:MAX_QUERY_WORDS]
     clauses: list[dict[str, Any]] = [_word_clause(word) for word in words]
-    if analysis.trigrams:
-        # A bool of terms, not terms_set: this distribution has no scripting (painless).
-        grams = list(analysis.trigrams)[:MAX_TRIGRAMS]
-        clauses.append({"bool": {"should": [{"term": {"name_trigrams": g}} for g in grams],
-                                 "minimum_should_match": TRIGRAM_SHARE, "boost": TRIGRAMS}})
+    runs = _glued_either_way(analysis)
+    if runs:
+        # The query's words written together meet a record that glued them ("van der
+        # Berg" finds "Vanderberg"); the other way round, documents hold their own glued
+        # runs as words. Exact keys: this replaced character trigrams, which matched
+        # neither "Vanderberg" to "van der Berg" (4 of 8 trigrams shared, under the 60 %
+        # asked) nor anything the quality benchmark measures.
+        # One term each, weighted by rarity like any word: a constant `terms` score would
+        # lose "Vanderberg" among a hundred records that merely have "Berg".
+        clauses.append({"dis_max": {"queries": [
+            {"term": {"name_tokens": {"value": run, "boost": EXACT}}} for run in runs]}})
     return clauses
+
+
+def _glued_either_way(analysis: NameAnalysis) -> list[str]:
+    # Documents glue their words in the order written; the query glues its words both
+    # ways, so that "Nagy István" still meets "István Nagy" on this route and a query's
+    # word order does not favour namesakes who happen to be written the same way.
+    head = analysis.tokens[:GLUED_FROM]
+    return sorted({*analysis.glued, *glued_runs(head[::-1])})
 
 
 def _word_clause(word: str) -> dict[str, Any]:

@@ -11,7 +11,8 @@ import math
 
 from rapidfuzz.distance import Indel, JaroWinkler
 
-from search.names import ARABIC_ARTICLES, NameAnalysis, is_minor, nickname_keys_folded, phonetic_key
+from search.names import (ARABIC_ARTICLES, GLUED_WORDS, NameAnalysis, is_minor, nickname_keys_folded,
+                          phonetic_key)
 
 # Two words are compared by the mean of Jaro-Winkler and the Indel (LCS)
 # similarity. Jaro-Winkler alone pays a shared prefix too well: battcock /
@@ -85,6 +86,8 @@ def tokens_similarity(query: tuple[str, ...], candidate: tuple[str, ...]) -> flo
     right = candidate[:MAX_SCORED_TOKENS]
     if not left or not right:
         return 0.0
+    if len(left) != len(right):
+        left, right = _glued_as(left, right), _glued_as(right, left)
     if right < left:
         left, right = right, left
     score = _aligned_score(left, right)
@@ -98,6 +101,21 @@ def tokens_similarity(query: tuple[str, ...], candidate: tuple[str, ...]) -> flo
     if not any(map(is_name_word, left)) or not any(map(is_name_word, right)):
         score *= TITLES_ONLY
     return min(1.0, max(0.0, score))
+
+
+def _glued_as(tokens: tuple[str, ...], other: tuple[str, ...]) -> tuple[str, ...]:
+    """`tokens` with neighbouring words glued where `other` writes them as one word:
+    "Jan van der Berg" against "Jan Vanderberg" is compared as "jan vanderberg"."""
+    words = set(other)
+    glued: list[str] = []
+    start = 0
+    while start < len(tokens):
+        # The longest run first: "van der berg" before "van der".
+        end = next((end for end in range(min(len(tokens), start + GLUED_WORDS), start + 1, -1)
+                    if "".join(tokens[start:end]) in words), start + 1)
+        glued.append("".join(tokens[start:end]))
+        start = end
+    return tuple(glued)
 
 
 def _aligned_score(left: tuple[str, ...], right: tuple[str, ...]) -> float:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from importlib import import_module
 from types import ModuleType
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import jellyfish
 from anyascii import anyascii
@@ -213,15 +213,17 @@ def nickname_keys_folded(token: str) -> frozenset[str]:
     return _canonical_names().get(token, frozenset())
 
 
-def trigrams(text: str) -> list[str]:
-    """Character trigrams of the folded name with spaces removed, in order."""
-    return _grams(fold(text).replace(" ", ""))
+# Runs of up to three neighbouring words, among the first six, are glued: enough for
+# "van der Berg", "Abd al Rahman" or "Mac Donald", and at most 9 keys a name.
+GLUED_WORDS, GLUED_FROM = 3, 6
 
 
-def _grams(word: str) -> list[str]:
-    if len(word) < 3:
-        return [word] if word else []
-    return [word[i : i + 3] for i in range(len(word) - 2)]
+def glued_runs(tokens: Sequence[str]) -> list[str]:
+    """Neighbouring words written together, so that "Vanderberg" and "van der Berg", or
+    "Abdulrahman" and "Abdul Rahman", meet on one exact key in either direction."""
+    head = tokens[:GLUED_FROM]
+    return ["".join(head[i:j]) for i in range(len(head))
+            for j in range(i + 2, min(i + GLUED_WORDS, len(head)) + 1)]
 
 
 @dataclass(frozen=True)
@@ -234,7 +236,7 @@ class NameAnalysis:
     phonetic: tuple[str, ...]
     nicknames: tuple[str, ...]
     initials: tuple[str, ...]
-    trigrams: tuple[str, ...]
+    glued: tuple[str, ...]
 
 
 # Remembered: every search analyses the query against the sensitive-name list and the
@@ -244,9 +246,7 @@ def analyse_name(name: str) -> NameAnalysis:
     """Analyse a name once, for both the index document and the query.
 
     `folded` is the sorted tokens joined by spaces (an order-free exact key).
-    `trigrams` are taken within each token rather than across the joined
-    name, so they do not depend on token order; "vanderberg" still shares
-    van/der/ber/erg with "van der berg".
+    `glued` are neighbouring tokens written together (see `glued_runs`).
     """
     tokens = tuple(name_tokens(name))
     core = [t for t in tokens if not is_minor(t)] or list(tokens)
@@ -256,7 +256,7 @@ def analyse_name(name: str) -> NameAnalysis:
         phonetic=_sorted_set(_token_keys(t).phonetic for t in core),
         nicknames=_sorted_set(k for t in core for k in _token_keys(t).nicknames),
         initials=_sorted_set(t[0] for t in core),
-        trigrams=_sorted_set(g for t in tokens for g in _token_keys(t).grams),
+        glued=_sorted_set(glued_runs(tokens)),
     )
 
 
@@ -264,7 +264,6 @@ def analyse_name(name: str) -> NameAnalysis:
 class _TokenKeys:
     phonetic: str  # "" for a one-letter token: an initial has no sound to match
     nicknames: frozenset[str]
-    grams: tuple[str, ...]
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -272,7 +271,7 @@ def _token_keys(token: str) -> _TokenKeys:
     # Remembered per word: a national book's names are made of a few tens of thousands of
     # words, so indexing a million names works out each word's keys about once.
     return _TokenKeys(phonetic_key(token) if len(token) > 1 else "",
-                      nickname_keys_folded(token), tuple(_grams(token)))
+                      nickname_keys_folded(token))
 
 
 def is_minor(token: str) -> bool:

@@ -17,7 +17,7 @@ from search.names import birth_date_keys, normalise_identifier
 CANDIDATES = 50
 # Deep paging makes Elasticsearch sort everything it has seen; we never need to.
 MAX_WINDOW = 1000
-# What the re-scoring and merging stages read of a candidate. The keyword fields (trigrams
+# What the re-scoring and merging stages read of a candidate. The keyword fields (name keys
 # above all) are most of a document's bytes and are only needed for finding it.
 PERSON_SOURCE = ["institution", "ref", "display", "birth_date", "nationalities", "identifiers"]
 ENTITY_SOURCE = ["institution", "ref", "display"]

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -230,3 +231,31 @@ def test_a_big_backlog_is_drained_with_slower_refreshes_then_the_index_is_as_bef
     assert next(iter(live.values()))["settings"]["index"]["refresh_interval"] == "1s"
     hits = gateway.search(person_search(PersonQuery("Sigrun7 Bakke")))["hits"]["hits"]
     assert any(h["_source"]["institution"] == code for h in hits), "searchable when the drain returns"
+
+
+def test_an_index_built_by_an_older_release_is_reported_and_rebuilt_on_demand(
+        settings: Settings, engine: Engine) -> None:
+    from click.testing import CliRunner
+
+    from registry.cli import main
+    from search.mappings import PARTIES_MAPPING, PARTIES_SETTINGS, PARTIES_VERSION
+    from tests.integration.test_slice import cli_env
+
+    own = replace(settings, index_prefix=f"{settings.index_prefix}-old{uuid.uuid4().hex[:6]}")
+    gateway = SearchGateway(make_es(own.elasticsearch_url), own.index_prefix)
+    older = f"{gateway.prefix}-parties-v{PARTIES_VERSION - 1}-19990101000000000"
+    gateway.es.indices.create(index=older, mappings=PARTIES_MAPPING, settings=PARTIES_SETTINGS)
+    gateway.es.indices.put_alias(index=older, name=gateway.alias)
+    assert not gateway.built_for_this_release()
+
+    def cli(*args: str) -> Any:
+        return CliRunner().invoke(main, list(args), env=cli_env(own), catch_exceptions=False)
+
+    check = cli("index", "check")
+    assert check.exit_code == 1 and "registry index rebuild" in check.output
+    assert cli("index", "rebuild", "--if-older").exit_code == 0
+    assert gateway.built_for_this_release() and gateway.current_index() != older
+    assert not gateway.es.indices.exists(index=older)
+    again = cli("index", "rebuild", "--if-older")
+    assert again.exit_code == 0 and "nothing to rebuild" in again.output
+    gateway.es.indices.delete(index=f"{gateway.prefix}-*")

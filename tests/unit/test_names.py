@@ -14,19 +14,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from search.name_query import TRIGRAM_SHARE, name_clauses
+from search.name_query import name_clauses
 from search.name_similarity import ONE_WORD_NAMES, TITLES_ONLY, is_name_word, name_similarity
 from search.names import (
     NameAnalysis,
     analyse_name,
     birth_date_keys,
     fold,
+    glued_runs,
     is_minor,
     name_tokens,
     nickname_keys,
     normalise_identifier,
     phonetic_key,
-    trigrams,
 )
 
 # No deadline: the first call builds the nickname table and fills caches.
@@ -125,17 +125,21 @@ def test_nickname_keys_meet_on_canonical_names() -> None:
     assert not nickname_keys("juan") & nickname_keys("john")
 
 
-def test_trigrams_of_folded_space_free_name() -> None:
-    assert trigrams("Jo Ann") == ["joa", "oan", "ann"]
-    assert trigrams("Li") == ["li"]
-    assert trigrams("  ") == []
+def test_glued_runs_join_up_to_three_neighbouring_words() -> None:
+    assert glued_runs(("jan", "van", "der", "berg")) == [
+        "janvan", "janvander", "vander", "vanderberg", "derberg"]
+    assert glued_runs(("li",)) == []
+    assert len(glued_runs(tuple(f"w{i}" for i in range(50)))) == 9
+    assert analyse_name("Abdul Rahman").glued == ("abdulrahman",)
 
 
 def test_analysis_keys_ignore_token_order() -> None:
     forward, reverse = analyse_name("John Smith"), analyse_name("SMITH, John")
     assert forward.tokens == ("john", "smith")
     assert reverse.tokens == ("smith", "john")
-    assert dataclasses.replace(forward, tokens=()) == dataclasses.replace(reverse, tokens=())
+    # Glued runs follow the written order, as a glued name does.
+    assert dataclasses.replace(forward, tokens=(), glued=()) == dataclasses.replace(reverse, tokens=(), glued=())
+    assert (forward.glued, reverse.glued) == (("johnsmith",), ("smithjohn",))
     assert forward.folded == "john smith"
     assert forward.initials == ("j", "s")
     assert "john" in forward.nicknames
@@ -176,6 +180,8 @@ def test_analysis_of_title_and_particles() -> None:
         ("J. Smith", "John Smith"),
         ("John Smith", "John Michael Smith"),
         ("Sean O Brien", "Sean OBrien"),
+        ("Jan Vanderberg", "Jan van der Berg"),
+        ("Abdulrahman Said", "Abdul Rahman Said"),
         ("Ludwig van Beethoven", "Ludwig Beethoven"),
         ("Smith John", "Mr John Smith"),
         # Arabic script against its customary Latin spellings.
@@ -406,7 +412,7 @@ def test_name_clauses_ignore_order_case_and_diacritics() -> None:
 
 
 def test_each_word_is_one_dis_max_of_its_routes() -> None:
-    bill, smith, grams = name_clauses("Bill Smith")
+    bill, smith, glued = name_clauses("Bill Smith")
     routes = {json.dumps(r, sort_keys=True) for r in bill["dis_max"]["queries"]}
     assert json.dumps({"term": {"name_tokens": {"value": "bill", "boost": 3.0}}}, sort_keys=True) in routes
     # Each canonical name is its own term, weighted by its rarity, not one constant `terms`.
@@ -415,7 +421,9 @@ def test_each_word_is_one_dis_max_of_its_routes() -> None:
     assert "william" in nicknames
     assert any("fuzzy" in r for r in smith["dis_max"]["queries"])
     assert any(r.get("term", {}).get("name_phonetic") for r in smith["dis_max"]["queries"])
-    assert grams["bool"]["minimum_should_match"] == TRIGRAM_SHARE
+    # "Billsmith" as one word, weighted by its rarity like any other, and either way round.
+    assert glued == {"dis_max": {"queries": [{"term": {"name_tokens": {"value": run, "boost": 3.0}}}
+                                             for run in ("billsmith", "smithbill")]}}
 
 
 def test_initials_and_titles_get_weak_single_routes() -> None:
