@@ -233,8 +233,7 @@ def test_a_big_backlog_is_drained_with_slower_refreshes_then_the_index_is_as_bef
     assert any(h["_source"]["institution"] == code for h in hits), "searchable when the drain returns"
 
 
-def test_an_index_built_by_an_older_release_is_reported_and_rebuilt_on_demand(
-        settings: Settings, engine: Engine) -> None:
+def test_an_index_built_by_an_older_release_is_reported_and_rebuilt_on_demand(settings: Settings) -> None:
     from click.testing import CliRunner
 
     from registry.cli import main
