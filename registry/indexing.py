@@ -91,14 +91,18 @@ def drain_side_by_side(engine: Engine, gateway: SearchGateway, jobs: int, elasti
         gateway.refresh_every(BACKLOG_REFRESH)
     try:
         if jobs <= 1:
-            return drain_outbox(engine, gateway)
-        url = engine.url.render_as_string(hide_password=False)
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(_drain, url, elasticsearch_url, gateway.prefix) for _ in range(jobs)]
-            return sum(f.result() for f in futures)
+            done = drain_outbox(engine, gateway)
+        else:
+            url = engine.url.render_as_string(hide_password=False)
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+                futures = [pool.submit(_drain, url, elasticsearch_url, gateway.prefix) for _ in range(jobs)]
+                done = sum(f.result() for f in futures)
     finally:
         if big:
             _restore_refresh(gateway)
+    if big:
+        _merge_in_background(gateway)
+    return done
 
 
 def _restore_refresh(gateway: SearchGateway) -> None:
@@ -109,6 +113,14 @@ def _restore_refresh(gateway: SearchGateway) -> None:
     except (ApiError, TransportError) as error:
         log.error("could not set the index's refresh interval back to %s: %s; "
                   "set it by hand or run the drain again", PARTIES_SETTINGS["refresh_interval"], error)
+
+
+def _merge_in_background(gateway: SearchGateway) -> None:
+    # Every document is indexed and searchable already; merging only makes searches cheaper.
+    try:
+        gateway.merge_segments(wait=False)
+    except (ApiError, TransportError) as error:
+        log.warning("could not start merging the index's segments: %s", error)
 
 
 def _backlog(engine: Engine) -> int:

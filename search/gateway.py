@@ -33,6 +33,15 @@ class SearchGateway:
         self.es.indices.put_settings(index=index, settings={
             "refresh_interval": PARTIES_SETTINGS["refresh_interval"]})
         self.es.indices.refresh(index=index)
+        self.merge_segments(index)
+
+    def merge_segments(self, index: str | None = None, wait: bool = True) -> None:
+        """Merge the index into one segment. A bulk load leaves tens of segments and every
+        search visits each: on the 1M-party book, one segment took Elasticsearch's time per
+        query from 7.7 to 4.4 ms (mean of 2,000 names), for 14 s of merging. Without
+        `wait`, Elasticsearch merges in the background and the caller goes on."""
+        self.es.options(request_timeout=1800).indices.forcemerge(
+            index=index or self.alias, max_num_segments=1, wait_for_completion=wait)
 
     def ensure_index(self) -> str:
         """The index behind the alias, created (and aliased) the first time."""

@@ -9,7 +9,8 @@ from typing import Any
 
 # Bump when the mapping or the documents change: `registry index check` then says so, and
 # `registry index rebuild` fills a new index and moves the alias, with no downtime for
-# searches. 2: glued runs of words among `name_tokens`, no more character trigrams.
+# searches. 2: glued runs of words among `name_tokens`, first-letter tails in `name_tails`,
+# no more character trigrams.
 PARTIES_VERSION = 2
 
 KEYWORD = {"type": "keyword"}
@@ -27,6 +28,7 @@ PARTIES_MAPPING: dict[str, Any] = {
         "name_phonetic": KEYWORD,
         "name_nicknames": KEYWORD,
         "name_initials": KEYWORD,
+        "name_tails": KEYWORD,
         "birth_date": KEYWORD,
         "birth_keys": KEYWORD,
         "nationalities": KEYWORD,

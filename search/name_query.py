@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from search.names import (GLUED_FROM, NameAnalysis, analyse_name, glued_runs, is_minor, nickname_keys,
-                          phonetic_key)
+from search.names import (GLUED_FROM, MIN_TAILED, NameAnalysis, analyse_name, first_letter_tail, glued_runs,
+                          is_minor, nickname_keys, phonetic_key)
 
 # Words of a name that each get a clause; pasted text beyond this adds nothing.
 MAX_QUERY_WORDS = 8
@@ -54,6 +54,19 @@ def name_clauses(name: str) -> list[dict[str, Any]]:
     return clauses
 
 
+def _first_letter_typos(word: str) -> list[dict[str, Any]]:
+    # One edit at the first letter, which the fuzzy route leaves out: another letter
+    # ("Dharles"), one too many ("Acharles"), one missing ("Harles").
+    routes = []
+    tail = first_letter_tail(word)
+    if tail is not None:
+        routes += [{"term": {"name_tails": {"value": tail, "boost": FUZZY}}},
+                   {"term": {"name_tokens": {"value": tail, "boost": FUZZY}}}]
+    if len(word) >= MIN_TAILED - 1:
+        routes.append({"term": {"name_tails": {"value": word, "boost": FUZZY}}})
+    return routes
+
+
 def _glued_either_way(analysis: NameAnalysis) -> list[str]:
     # Documents glue their words in the order written; the query glues its words both
     # ways, so that "Nagy István" still meets "István Nagy" on this route and a query's
@@ -74,6 +87,7 @@ def _word_clause(word: str) -> dict[str, Any]:
                                    "max_expansions": FUZZY_EXPANSIONS, "boost": FUZZY}}},
         # A record that wrote this word as an initial ("W. G. Collingwood").
         {"term": {"name_tokens": {"value": word[0], "boost": INITIAL}}},
+        *_first_letter_typos(word),
     ]
     key = phonetic_key(word)
     if len(key) > 1:

@@ -106,7 +106,12 @@ def tokens_similarity(query: tuple[str, ...], candidate: tuple[str, ...]) -> flo
 def _glued_as(tokens: tuple[str, ...], other: tuple[str, ...]) -> tuple[str, ...]:
     """`tokens` with neighbouring words glued where `other` writes them as one word:
     "Jan van der Berg" against "Jan Vanderberg" is compared as "jan vanderberg"."""
-    words = set(other)
+    joined = "".join(tokens)
+    # Almost always nothing is glued: a word of `other` that is no word of `tokens` but
+    # occurs in them written together is the only kind worth the walk below.
+    words = {word for word in other if word not in tokens and word in joined}
+    if not words:
+        return tokens
     glued: list[str] = []
     start = 0
     while start < len(tokens):

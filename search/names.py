@@ -213,6 +213,18 @@ def nickname_keys_folded(token: str) -> frozenset[str]:
     return _canonical_names().get(token, frozenset())
 
 
+# A typo in a word's first letter escapes the fuzzy route, which keeps that letter fixed
+# to stay cheap; a word of five letters or more is also indexed without it ("harles" for
+# Charles), so "Dharles", "Acharles" and "Harles" still meet it on an exact key.
+MIN_TAILED = 5
+
+
+def first_letter_tail(token: str) -> str | None:
+    """The word without its first letter, for words long enough that the rest still says
+    something (four letters or more)."""
+    return token[1:] if len(token) >= MIN_TAILED else None
+
+
 # Runs of up to three neighbouring words, among the first six, are glued: enough for
 # "van der Berg", "Abd al Rahman" or "Mac Donald", and at most 9 keys a name.
 GLUED_WORDS, GLUED_FROM = 3, 6
@@ -237,6 +249,7 @@ class NameAnalysis:
     nicknames: tuple[str, ...]
     initials: tuple[str, ...]
     glued: tuple[str, ...]
+    tails: tuple[str, ...]
 
 
 # Remembered: every search analyses the query against the sensitive-name list and the
@@ -246,7 +259,8 @@ def analyse_name(name: str) -> NameAnalysis:
     """Analyse a name once, for both the index document and the query.
 
     `folded` is the sorted tokens joined by spaces (an order-free exact key).
-    `glued` are neighbouring tokens written together (see `glued_runs`).
+    `glued` are neighbouring tokens written together (see `glued_runs`), `tails` long
+    words without their first letter (see `first_letter_tail`).
     """
     tokens = tuple(name_tokens(name))
     core = [t for t in tokens if not is_minor(t)] or list(tokens)
@@ -257,6 +271,7 @@ def analyse_name(name: str) -> NameAnalysis:
         nicknames=_sorted_set(k for t in core for k in _token_keys(t).nicknames),
         initials=_sorted_set(t[0] for t in core),
         glued=_sorted_set(glued_runs(tokens)),
+        tails=_sorted_set(tail for t in core if (tail := first_letter_tail(t))),
     )
 
 

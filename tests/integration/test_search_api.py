@@ -117,6 +117,13 @@ def test_names_glued_or_split_differently_are_found(client, world, asked: str, f
     assert results[0]["score"] >= 0.5
 
 
+def test_a_typo_in_the_first_letter_is_found(client, world) -> None:  # type: ignore[no-untyped-def]
+    # The fuzzy route keeps the first letter fixed; "Frennecke" meets "Brennecke" on the
+    # word without its first letter.
+    results = ours(world, post(client, world, "persons", name="Frennecke").json["results"])
+    assert results and results[0]["records"][0]["customer_id"] in {"P1", "P2"}
+
+
 def test_query_syntax_in_a_name_is_just_text(client, world) -> None:  # type: ignore[no-untyped-def]
     response = post(client, world, "persons", name='Ottilie "(*)~ Brennecke')
     assert response.status_code == 200, response.json

@@ -133,6 +133,22 @@ def test_glued_runs_join_up_to_three_neighbouring_words() -> None:
     assert analyse_name("Abdul Rahman").glued == ("abdulrahman",)
 
 
+def test_first_letter_typos_meet_on_exact_keys() -> None:
+    assert analyse_name("Charles van Darwin").tails == ("arwin", "harles")
+    assert analyse_name("Li Bo").tails == ()
+
+    def term_routes(word: str) -> set[str]:
+        (clause,) = name_clauses(word)
+        return {f"{field}:{q['value']}" for r in clause["dis_max"]["queries"]
+                for field, q in r.get("term", {}).items()}
+
+    assert {"name_tails:harles", "name_tokens:harles", "name_tails:dharles"} <= term_routes("Dharles")
+    # Too short to say much without its first letter ("yan"), but "Bryan" missing its B.
+    ryan = term_routes("Ryan")
+    assert "name_tails:ryan" in ryan and not {"name_tails:yan", "name_tokens:yan"} & ryan
+    assert not any(r.startswith("name_tails") for r in term_routes("Bob"))
+
+
 def test_analysis_keys_ignore_token_order() -> None:
     forward, reverse = analyse_name("John Smith"), analyse_name("SMITH, John")
     assert forward.tokens == ("john", "smith")
