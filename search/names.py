@@ -267,26 +267,12 @@ def analyse_name(name: str) -> NameAnalysis:
     return NameAnalysis(
         folded=" ".join(sorted(tokens)),
         tokens=tokens,
-        phonetic=_sorted_set(_token_keys(t).phonetic for t in core),
-        nicknames=_sorted_set(k for t in core for k in _token_keys(t).nicknames),
+        phonetic=_sorted_set(phonetic_key(t) for t in core if len(t) > 1),
+        nicknames=_sorted_set(k for t in core for k in nickname_keys_folded(t)),
         initials=_sorted_set(t[0] for t in core),
         glued=_sorted_set(glued_runs(tokens)),
         tails=_sorted_set(tail for t in core if (tail := first_letter_tail(t))),
     )
-
-
-@dataclass(frozen=True)
-class _TokenKeys:
-    phonetic: str  # "" for a one-letter token: an initial has no sound to match
-    nicknames: frozenset[str]
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _token_keys(token: str) -> _TokenKeys:
-    # Remembered per word: a national book's names are made of a few tens of thousands of
-    # words, so indexing a million names works out each word's keys about once.
-    return _TokenKeys(phonetic_key(token) if len(token) > 1 else "",
-                      nickname_keys_folded(token))
 
 
 def is_minor(token: str) -> bool:
