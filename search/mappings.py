@@ -10,8 +10,9 @@ from typing import Any
 # Bump when the mapping or the documents change: `registry index check` then says so, and
 # `registry index rebuild` fills a new index and moves the alias, with no downtime for
 # searches. 2: glued runs of words among `name_tokens`, first-letter tails in `name_tails`,
-# no more character trigrams.
-PARTIES_VERSION = 2
+# no more character trigrams. 3: a word with a digit in it is a word (keys of its own),
+# unless it is an ordinal.
+PARTIES_VERSION = 3
 
 KEYWORD = {"type": "keyword"}
 

@@ -56,8 +56,10 @@ TITLES = frozenset(
     "marquis marchioness duke duchess lady lord knight dame kbe obe mbe cbe kcb gcb frs "
     "mp qc kc bishop archbishop cardinal reverend father sheikh hon of the".split()
 )
-# Ordinals ("1st", "13th") and any other word with a digit in it are not names.
-_HAS_DIGIT = re.compile(r"\d")
+# Ordinals ("1st", "13th", the French "3e", "2o" for "2º") are not names. Any other word
+# with a digit in it is a name mistyped or misread ("Ch9tty", "5oynbee", "J0hn"): while a
+# digit made a word a title, 14 such queries of the quality benchmark found nothing.
+_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th|e|er|eme|o|a)?")
 # Two-character Chinese surnames (simplified and traditional) that must not
 # be split after the first syllable.
 _CJK_COMPOUND_SURNAMES = frozenset(
@@ -277,7 +279,7 @@ def analyse_name(name: str) -> NameAnalysis:
 
 def is_minor(token: str) -> bool:
     """A particle, title or ordinal: part of how the name was written, weak as evidence."""
-    return token in PARTICLES or token in TITLES or bool(_HAS_DIGIT.search(token))
+    return token in PARTICLES or token in TITLES or _ORDINAL.fullmatch(token) is not None
 
 
 def _sorted_set(values: Iterable[str]) -> tuple[str, ...]:

@@ -175,6 +175,17 @@ def test_titles_and_ordinals_are_minor_tokens() -> None:
     assert similarity("Sir 1st Baronet", "1st Baronet") == TITLES_ONLY
 
 
+def test_a_word_with_a_digit_is_a_mistyped_word_not_an_ordinal() -> None:
+    # Ordinals in the languages banks write them stay titles.
+    assert all(map(is_minor, ["1st", "2nd", "3rd", "13th", "3e", "2o", "1871"]))
+    # A digit inside or in front of letters is a typo or an OCR misreading.
+    assert not any(map(is_minor, ["ch9tty", "5oynbee", "j0hn", "b8rt"]))
+    typo = analyse_name("William 5oynbee")
+    assert typo.tails == ("illiam", "oynbee")  # meets "Toynbee" on its tail
+    assert similarity("Ch9tty", "Chitty") >= similarity("Chxtty", "Chitty") > 0.6
+    assert similarity("Thomas Middlet9n", "Thomas Middleton") > 0.9
+
+
 def test_analysis_of_title_and_particles() -> None:
     analysis = analyse_name("Dr. Ludwig van Beethoven")
     assert analysis.tokens == ("ludwig", "van", "beethoven")
