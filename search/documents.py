@@ -49,6 +49,9 @@ def party_document(party: Mapping[str, Any], institution_code: str) -> dict[str,
         "name_nicknames": _union(a.nicknames for a in analyses),
         "name_initials": _union(a.initials for a in analyses),
         "name_tails": _union(a.tails for a in analyses),
+        # Each name's words as re-scoring compares them, worked out once here rather than in
+        # every search that meets this record (0.4 ms of a search's CPU on the 1M book).
+        "name_words": [" ".join(a.tokens) for a in analyses],
         "birth_date": party.get("birth_date"),
         "birth_keys": birth_date_keys(party.get("birth_date")),
         "nationalities": nationalities,

@@ -11,7 +11,7 @@ from typing import Any
 # `registry index rebuild` fills a new index and moves the alias, with no downtime for
 # searches. 2: glued runs of words among `name_tokens`, first-letter tails in `name_tails`,
 # no more character trigrams. 3: a word with a digit in it is a word (keys of its own),
-# unless it is an ordinal.
+# unless it is an ordinal; each name's words kept in `name_words` for re-scoring.
 PARTIES_VERSION = 3
 
 KEYWORD = {"type": "keyword"}
@@ -30,6 +30,8 @@ PARTIES_MAPPING: dict[str, Any] = {
         "name_nicknames": KEYWORD,
         "name_initials": KEYWORD,
         "name_tails": KEYWORD,
+        # Kept for re-scoring, not searchable.
+        "name_words": {"type": "keyword", "index": False, "doc_values": False},
         "birth_date": KEYWORD,
         "birth_keys": KEYWORD,
         "nationalities": KEYWORD,

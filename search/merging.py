@@ -72,19 +72,44 @@ class Cluster:
 
 @dataclass(frozen=True)
 class _Facts:
-    """What the rule compares, computed once per record."""
+    """What the rule compares, each computed once per record and only when asked: a
+    search's 50 candidates are compared only within blocks of a shared birth date, so
+    most records never need their names, nationalities or identifiers worked out."""
 
     record: PartyRecord
     birth_date: str | None
-    nationalities: frozenset[str]
-    identity: frozenset[IdentityKey]
 
     @functools.cached_property
     def names(self) -> tuple[NameAnalysis, ...]:
-        # Analysed only for the few pairs that share a full birth date.
         party = self.record.party
         names = [party.get("full_name") or "", *(party.get("other_names") or [])]
         return tuple(analyse_name(n) for n in names if n)
+
+    @functools.cached_property
+    def nationalities(self) -> frozenset[str]:
+        return frozenset(str(c).upper() for c in self.record.party.get("nationalities") or [])
+
+    @functools.cached_property
+    def identity(self) -> frozenset[IdentityKey]:
+        return identity_keys(self.record.party.get("identifiers") or [])
+
+
+class _EntityFacts(_Facts):
+    @functools.cached_property
+    def nationalities(self) -> frozenset[str]:
+        return frozenset()
+
+    @functools.cached_property
+    def identity(self) -> frozenset[IdentityKey]:
+        party = self.record.party
+        keys: set[IdentityKey] = set()
+        if party.get("lei"):
+            keys.add(("lei", "", normalise_identifier("lei", None, str(party["lei"]))))
+        if party.get("registration_number") and party.get("registration_country"):
+            country = str(party["registration_country"]).upper()
+            keys.add(("registration_number", country,
+                      normalise_identifier("", None, str(party["registration_number"]))))
+        return frozenset(keys)
 
 
 Link = Callable[[_Facts, _Facts], str | None]
@@ -106,10 +131,7 @@ def identity_keys(identifiers: Iterable[Mapping[str, Any]],
 
 
 def _facts(record: PartyRecord) -> _Facts:
-    party = record.party
-    return _Facts(record, party.get("birth_date") or None,
-                  frozenset(str(c).upper() for c in party.get("nationalities") or []),
-                  identity_keys(party.get("identifiers") or []))
+    return _Facts(record, record.party.get("birth_date") or None)
 
 
 def conflict(a: _Facts, b: _Facts) -> str | None:
@@ -143,15 +165,7 @@ def person_link(a: _Facts, b: _Facts) -> str | None:
 
 
 def entity_facts(record: PartyRecord) -> _Facts:
-    party = record.party
-    keys: set[IdentityKey] = set()
-    if party.get("lei"):
-        keys.add(("lei", "", normalise_identifier("lei", None, str(party["lei"]))))
-    if party.get("registration_number") and party.get("registration_country"):
-        country = str(party["registration_country"]).upper()
-        keys.add(("registration_number", country,
-                  normalise_identifier("", None, str(party["registration_number"]))))
-    return _Facts(record, None, frozenset(), frozenset(keys))
+    return _EntityFacts(record, None)
 
 
 def entity_conflict(a: _Facts, b: _Facts) -> str | None:

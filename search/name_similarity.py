@@ -80,6 +80,8 @@ def name_similarity(query: NameAnalysis, candidate: NameAnalysis) -> float:
     return tokens_similarity(query.tokens, candidate.tokens)
 
 
+# Namesakes repeat among a search's candidates ("John Smith" many times over).
+@functools.lru_cache(maxsize=1 << 14)
 def tokens_similarity(query: tuple[str, ...], candidate: tuple[str, ...]) -> float:
     """`name_similarity` of two names' `tokens`, for callers that have only those."""
     left = query[:MAX_SCORED_TOKENS]

@@ -277,6 +277,8 @@ def analyse_name(name: str) -> NameAnalysis:
     )
 
 
+# Re-scoring asks this of every word of 50 candidates, some 600 times a search.
+@functools.lru_cache(maxsize=1 << 16)
 def is_minor(token: str) -> bool:
     """A particle, title or ordinal: part of how the name was written, weak as evidence."""
     return token in PARTICLES or token in TITLES or _ORDINAL.fullmatch(token) is not None

@@ -19,7 +19,7 @@ CANDIDATES = 50
 MAX_WINDOW = 1000
 # What the re-scoring and merging stages read of a candidate. The keyword fields (name keys
 # above all) are most of a document's bytes and are only needed for finding it.
-PERSON_SOURCE = ["institution", "ref", "display", "birth_date", "nationalities", "identifiers"]
+PERSON_SOURCE = ["institution", "ref", "display", "birth_date", "nationalities", "identifiers", "name_words"]
 ENTITY_SOURCE = ["institution", "ref", "display"]
 
 

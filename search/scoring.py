@@ -16,6 +16,7 @@ the weights are in bench/README.md (quality section).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -70,9 +71,7 @@ class Scored:
 
 
 def score_person(query: PersonQuery, wanted: NameAnalysis, source: Mapping[str, Any]) -> Scored:
-    shown = source.get("display") or {}
-    names = [shown.get("full_name", ""), *shown.get("other_names", [])]
-    similarity = max((tokens_similarity(wanted.tokens, remembered_tokens(n)) for n in names if n),
+    similarity = max((tokens_similarity(wanted.tokens, words) for words in _name_words(source)),
                      default=0.0)
     evidence = [f"name similarity {similarity:.2f}"]
     birth, said = birth_date_evidence(query.birth_date, source.get("birth_date"))
@@ -90,6 +89,16 @@ def score_person(query: PersonQuery, wanted: NameAnalysis, source: Mapping[str, 
     return Scored(round(min(max(score, 0.0), 1.0), 4), evidence)
 
 
+def _name_words(source: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    """Each of the record's names as words: as indexed, or, in a document indexed before
+    `name_words` existed, worked out from the names shown."""
+    if "name_words" in source:
+        return [tuple(words.split(" ")) for words in source["name_words"] if words]
+    shown = source.get("display") or {}
+    names = [shown.get("full_name", ""), *shown.get("other_names", [])]
+    return [remembered_tokens(n) for n in names if n]
+
+
 def _identifier_matches(wanted: str, keys: Any) -> bool:
     # Documents hold each identifier compacted both bare and as "scheme:value"; the query
     # rarely knows the scheme, so the bare compact form is what it can meet.
@@ -101,6 +110,8 @@ _PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
 
 def birth_date_evidence(wanted: str | None, recorded: str | None) -> tuple[float, str]:
     """How much the two birth dates (ISO, full or partial) say for one person, with why."""
+    if not wanted:
+        return BIRTH_UNKNOWN, "birth date unknown"
     left, right = _date_parts(wanted), _date_parts(recorded)
     if left is None or right is None:
         return BIRTH_UNKNOWN, "birth date unknown"
@@ -116,6 +127,7 @@ def birth_date_evidence(wanted: str | None, recorded: str | None) -> tuple[float
     return BIRTH_CONFLICTS, "birth date conflicts"
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def _date_parts(value: str | None) -> tuple[int, ...] | None:
     match = _PARTIAL_DATE.fullmatch((value or "").strip()[:10])
     if match is None:

@@ -170,3 +170,22 @@ def test_score_is_bounded(name: str, born: str | None, other: str, recorded: str
     scored = score_person(query, analyse_name(query.name), record(other or "y", recorded, ("DE",)))
     assert 0.0 <= scored.score <= 1.0
     assert scored.explanation
+
+
+# Honorifics, titles, particles, scripts, punctuation, digits: whatever analysis treats apart.
+_WORDS = st.sampled_from(["Mr", "Dr.", "Sir", "John", "van", "de", "Smith", "1st", "Baronet", "Ch9tty",
+                          "Ødegård", "محمد", "Иван", "O'Brien", "Smith-Jones", "!!", "J.", ""])
+_NAMES = st.lists(_WORDS, max_size=5).map(" ".join) | st.text(max_size=30)
+
+
+@settings(deadline=None, max_examples=300)
+@given(_NAMES, st.lists(_NAMES, max_size=3), _NAMES.filter(lambda n: len(n) >= 2))
+def test_indexed_name_words_score_as_the_names_shown(name: str, others: list[str], asked: str) -> None:
+    # Documents carry each name's words for re-scoring; one indexed before they did is
+    # scored from the names shown, and the two must agree.
+    party = {"institution_id": 1, "ref": "c1", "kind": "person", "full_name": name or "x",
+             "other_names": others}
+    indexed = party_document(party, "BANK")
+    older = {k: v for k, v in indexed.items() if k != "name_words"}
+    query = PersonQuery(asked)
+    assert score(query, indexed) == score(query, older)
