@@ -45,7 +45,9 @@ def event_hash(fields: dict[str, Any], prev_hash: str | None) -> str:
 
 # Statements every audited request runs, built once.
 _TAKE_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
-_HEAD = select(AuditEvent.chain_hash).order_by(AuditEvent.id.desc()).limit(1)
+# Takes the lock, then reads the head (or the prune anchor's hash) after it is granted, in
+# one round trip; migration 0008 says why a plain SELECT could not.
+_LOCK_AND_HEAD = text("SELECT audit_chain_head(:k)")
 # On the table, not the ORM class: an ORM insert goes through the bulk-persistence machinery.
 _INSERT = insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id)
 
@@ -60,22 +62,13 @@ def _latest_anchor(session: Session) -> AuditCheckpoint | None:
         .order_by(AuditCheckpoint.last_event_id.desc()).limit(1)).scalar()
 
 
-def _head_hash(session: Session) -> str | None:
-    prev = session.execute(_HEAD).scalar()
-    if prev is None:  # everything was pruned: continue from the anchor
-        anchor = _latest_anchor(session)
-        prev = anchor.chain_hash if anchor else None
-    return prev
-
-
 @dataclass(frozen=True)
 class Recorded:
     id: int
 
 
 def record(session: Session, tag: str, outcome: str, **fields: Any) -> Recorded:
-    _lock(session)
-    prev = _head_hash(session)
+    prev = session.execute(_LOCK_AND_HEAD, {"k": CHAIN_LOCK}).scalar()
     values: dict[str, Any] = {k: fields.get(k) for k in CHAINED_FIELDS}
     values.update(tag=tag, outcome=outcome, occurred_at=datetime.now(UTC))
     values["parameters"] = values["parameters"] or {}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from registry import audit
@@ -40,13 +40,15 @@ def _refuse(session: Session, caller: Caller, tag: str, client: str | None, case
                  detail=detail, parameters=parameters)
 
 
-# The case and the caller's assignment in one query, built once: every search and view runs it.
+_SENSITIVE_NAMES = select(SensitiveName.name)
+# The case, the caller's assignment and the sensitive names in one query, built once: every
+# search and view runs it, and one round trip to Postgres costs about 0.35 ms of CPU.
 _CASE_AND_ASSIGNMENT = (
-    select(Case, CaseAssignment.user_id)
+    select(Case, CaseAssignment.user_id,
+           select(func.array_agg(SensitiveName.name)).scalar_subquery())
     .outerjoin(CaseAssignment, (CaseAssignment.case_id == Case.id)
                & (CaseAssignment.user_id == bindparam("user_id")))
     .where(Case.id == bindparam("case_id")))
-_SENSITIVE_NAMES = select(SensitiveName.name)
 
 
 def open_case(session: Session, caller: Caller, case_id: int, tag: str, client: str | None,
@@ -64,7 +66,8 @@ def open_case(session: Session, caller: Caller, case_id: int, tag: str, client: 
         raise Forbidden(f"Search refused: {reason}. Every search must name an open case "
                         "you are assigned to.")
     if searched_names:
-        require_approval(session, caller, case, searched_names, tag, client, parameters)
+        require_approval(session, caller, case, searched_names, tag, client, parameters,
+                         sensitive=row[2] or [])
     return case
 
 
@@ -82,13 +85,15 @@ class NameList:
                      or name_similarity(wanted, known) >= SENSITIVE_SIMILARITY), None)
 
 
-def sensitive_names_in(session: Session, names: Sequence[str]) -> list[str]:
-    """The names among `names` that resemble a name marked sensitive. The list is short (a few
-    hundred at most), so it is compared in Python with the search's own name similarity."""
+def sensitive_names_in(session: Session, names: Sequence[str],
+                       sensitive: Iterable[str] | None = None) -> list[str]:
+    """The names among `names` that resemble a name marked sensitive (`sensitive`, if the
+    caller read them already). The list is short (a few hundred at most), so it is compared
+    in Python with the search's own name similarity."""
     wanted = [n for n in names if n]
     if not wanted:
         return []
-    marked = NameList(session.execute(_SENSITIVE_NAMES).scalars())
+    marked = NameList(session.execute(_SENSITIVE_NAMES).scalars() if sensitive is None else sensitive)
     return [n for n in wanted if marked.match(n) is not None]
 
 
@@ -98,10 +103,12 @@ def _approved_names(session: Session, case_id: int) -> list[str]:
 
 
 def require_approval(session: Session, caller: Caller, case: Case, searched_names: Sequence[str],
-                     tag: str, client: str | None, parameters: dict[str, Any] | None = None) -> None:
+                     tag: str, client: str | None, parameters: dict[str, Any] | None = None,
+                     sensitive: Iterable[str] | None = None) -> None:
     """Refuse (403, audited) a look for a sensitive name that no supervisor approved under
-    this case. The message does not say why the name is sensitive: that is itself protected."""
-    sensitive = sensitive_names_in(session, searched_names)
+    this case. The message does not say why the name is sensitive: that is itself protected.
+    `sensitive`: the names marked sensitive, if the caller read them with the case."""
+    sensitive = sensitive_names_in(session, searched_names, sensitive)
     approved = NameList(_approved_names(session, case.id) if sensitive else [])
     missing = [n for n in sensitive if approved.match(n) is None]
     if not missing:

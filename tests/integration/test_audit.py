@@ -9,6 +9,7 @@ database keeps an intact chain.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -56,6 +57,34 @@ def events(engine: Engine) -> list[int]:
         ids += [audit.record(session, "test:audit:write", "ok", parameters={"n": n}).id for n in range(1, 5)]
         session.commit()
     return ids
+
+
+def test_a_writer_that_waited_for_the_lock_links_to_the_event_committed_meanwhile(engine: Engine) -> None:
+    # The second writer blocks on the chain lock while the first holds it; once granted, it
+    # must read the head the first one committed, not the one it would have seen before
+    # waiting (what a single SELECT taking the lock and reading the head would link to).
+    first = Session(engine)
+    mine = audit.record(first, "test:audit:write", "ok", parameters={"n": "first"})
+    second: dict[str, int] = {}
+
+    def write_second() -> None:
+        with Session(engine) as session:
+            second["id"] = audit.record(session, "test:audit:write", "ok", parameters={"n": "second"}).id
+            session.commit()
+
+    waiter = threading.Thread(target=write_second)
+    waiter.start()
+    waiter.join(timeout=1.0)
+    assert waiter.is_alive(), "the second writer did not wait for the chain lock"
+    first.commit()
+    first.close()
+    waiter.join(timeout=30)
+    with Session(engine) as session:
+        rows = dict(session.execute(select(AuditEvent.id, AuditEvent.prev_hash).where(
+            AuditEvent.id == second["id"])).all())
+        head = session.execute(select(AuditEvent.chain_hash).where(AuditEvent.id == mine.id)).scalar()
+        assert rows[second["id"]] == head
+        assert audit.verify(session, KEY).ok
 
 
 def broken(session: Session, key: str = "") -> tuple[int, str]:
