@@ -41,14 +41,16 @@ def _refuse(session: Session, caller: Caller, tag: str, client: str | None, case
 
 
 _SENSITIVE_NAMES = select(SensitiveName.name)
-# The case, the caller's assignment and the sensitive names in one query, built once: every
-# search and view runs it, and one round trip to Postgres costs about 0.35 ms of CPU.
+# The case and the caller's assignment in one query, built once: every search and view runs
+# it. A search for names also reads the sensitive names in it: one round trip to Postgres
+# fewer, about 0.35 ms of CPU.
 _CASE_AND_ASSIGNMENT = (
-    select(Case, CaseAssignment.user_id,
-           select(func.array_agg(SensitiveName.name)).scalar_subquery())
+    select(Case, CaseAssignment.user_id)
     .outerjoin(CaseAssignment, (CaseAssignment.case_id == Case.id)
                & (CaseAssignment.user_id == bindparam("user_id")))
     .where(Case.id == bindparam("case_id")))
+_CASE_ASSIGNMENT_AND_SENSITIVE = _CASE_AND_ASSIGNMENT.add_columns(
+    select(func.array_agg(SensitiveName.name)).scalar_subquery())
 
 
 def open_case(session: Session, caller: Caller, case_id: int, tag: str, client: str | None,
@@ -56,10 +58,10 @@ def open_case(session: Session, caller: Caller, case_id: int, tag: str, client: 
               searched_names: Sequence[str] = ()) -> Case:
     """The case the caller works under, or an audited refusal. `searched_names`: the names a
     search looks for, checked against the sensitive names (see `require_approval`)."""
-    row = session.execute(_CASE_AND_ASSIGNMENT, {"case_id": case_id, "user_id": caller.id}).first()
-    case = row[0] if row else None
-    assigned = row is not None and row[1] is not None
-    if case is None or case.status != "open" or not assigned:
+    statement = _CASE_ASSIGNMENT_AND_SENSITIVE if searched_names else _CASE_AND_ASSIGNMENT
+    row = session.execute(statement, {"case_id": case_id, "user_id": caller.id}).first()
+    case: Case | None = row[0] if row is not None else None
+    if row is None or case is None or case.status != "open" or row[1] is None:
         reason = ("no such case" if case is None else "the case is closed"
                   if case.status != "open" else "you are not assigned to this case")
         _refuse(session, caller, tag, client, case, reason, {"case_id": case_id, **(parameters or {})})

@@ -56,10 +56,11 @@ TITLES = frozenset(
     "marquis marchioness duke duchess lady lord knight dame kbe obe mbe cbe kcb gcb frs "
     "mp qc kc bishop archbishop cardinal reverend father sheikh hon of the".split()
 )
-# Ordinals ("1st", "13th", the French "3e", "2o" for "2º") are not names. Any other word
+# Ordinals as English, French, Dutch, Spanish or Portuguese write them ("1st", "13th", "3e",
+# "1re", "1ste", "2do", "2o" for "2º") are not names. Any other word
 # with a digit in it is a name mistyped or misread ("Ch9tty", "5oynbee", "J0hn"): while a
 # digit made a word a title, 14 such queries of the quality benchmark found nothing.
-_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th|e|er|eme|o|a)?")
+_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th|d|ste|e|er|re|ere|eme|de|nde|o|a|do|da|ro|ra|to|ta)?")
 # Two-character Chinese surnames (simplified and traditional) that must not
 # be split after the first syllable.
 _CJK_COMPOUND_SURNAMES = frozenset(

@@ -23,11 +23,11 @@ from __future__ import annotations
 NAME_VARIANTS: dict[str, tuple[str, ...]] = {
     # English diminutives the `nicknames` package lacks (found among the quality
     # benchmark's misses), and the Scandinavian and German spellings of Margaret that
-    # Greta is short for.
+    # Greta is short for. Not Jackie for John or Jo for Joseph: they are as often
+    # Jacqueline and Joanna, and a shared given name can merge two records (with the
+    # same birth date), so it must not cross from one person's name to another's.
     "arthur": ("artie",),
     "herbert": ("herbie",),
-    "john": ("jackie",),
-    "joseph": ("jo",),
     "margaret": ("greta", "margareta", "margarete"),
     # Russian, Ukrainian and Belarusian: diminutive and transliteration variants.
     "alexander": ("aleksandr", "alexandr", "aleksander", "sasha", "sascha", "sacha", "sanya",

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -63,27 +64,33 @@ def test_a_writer_that_waited_for_the_lock_links_to_the_event_committed_meanwhil
     # The second writer blocks on the chain lock while the first holds it; once granted, it
     # must read the head the first one committed, not the one it would have seen before
     # waiting (what a single SELECT taking the lock and reading the head would link to).
-    first = Session(engine)
-    mine = audit.record(first, "test:audit:write", "ok", parameters={"n": "first"})
-    second: dict[str, int] = {}
+    second: dict[str, Any] = {}
 
     def write_second() -> None:
-        with Session(engine) as session:
-            second["id"] = audit.record(session, "test:audit:write", "ok", parameters={"n": "second"}).id
-            session.commit()
+        try:
+            with Session(engine) as session:
+                second["id"] = audit.record(session, "test:audit:write", "ok",
+                                            parameters={"n": "second"}).id
+                session.commit()
+        except Exception as error:  # noqa: BLE001  (reported by the test below)
+            second["error"] = error
 
-    waiter = threading.Thread(target=write_second)
-    waiter.start()
-    waiter.join(timeout=1.0)
-    assert waiter.is_alive(), "the second writer did not wait for the chain lock"
-    first.commit()
-    first.close()
+    first = Session(engine)
+    waiter = threading.Thread(target=write_second, daemon=True)
+    try:
+        mine = audit.record(first, "test:audit:write", "ok", parameters={"n": "first"})
+        waiter.start()
+        waiter.join(timeout=1.0)
+        assert waiter.is_alive(), "the second writer did not wait for the chain lock"
+        first.commit()
+    finally:
+        first.close()  # releases the lock whatever happened
     waiter.join(timeout=30)
+    assert "error" not in second, second.get("error")
     with Session(engine) as session:
-        rows = dict(session.execute(select(AuditEvent.id, AuditEvent.prev_hash).where(
-            AuditEvent.id == second["id"])).all())
+        prev = session.execute(select(AuditEvent.prev_hash).where(AuditEvent.id == second["id"])).scalar()
         head = session.execute(select(AuditEvent.chain_hash).where(AuditEvent.id == mine.id)).scalar()
-        assert rows[second["id"]] == head
+        assert prev == head
         assert audit.verify(session, KEY).ok
 
 

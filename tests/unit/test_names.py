@@ -177,7 +177,8 @@ def test_titles_and_ordinals_are_minor_tokens() -> None:
 
 def test_a_word_with_a_digit_is_a_mistyped_word_not_an_ordinal() -> None:
     # Ordinals in the languages banks write them stay titles.
-    assert all(map(is_minor, ["1st", "2nd", "3rd", "13th", "3e", "2o", "1871"]))
+    assert all(map(is_minor, ["1st", "2nd", "3rd", "13th", "2d", "3e", "1re", "1ere", "2nde", "1ste",
+                              "2do", "3ra", "2o", "1871"]))
     # A digit inside or in front of letters is a typo or an OCR misreading.
     assert not any(map(is_minor, ["ch9tty", "5oynbee", "j0hn", "b8rt"]))
     typo = analyse_name("William 5oynbee")

@@ -11,7 +11,9 @@ do: a statement reads the snapshot taken when it starts, before the lock is gran
 could link to a head that another writer has since replaced. In a VOLATILE plpgsql
 function each statement takes a fresh snapshot (READ COMMITTED), so the head is read after
 the lock. With no event left (all pruned), the head is the latest prune anchor's hash.
-Runs with the caller's rights (SECURITY INVOKER): it reads nothing the caller cannot.
+Runs with the caller's rights (SECURITY INVOKER): it reads nothing the caller cannot. The
+application's role is granted EXECUTE explicitly, as in 0005: a database that revokes it from
+PUBLIC by default must not refuse every audited request.
 """
 
 from alembic import op
@@ -20,6 +22,8 @@ revision = '0008'
 down_revision = '0007'
 branch_labels = None
 depends_on = None
+
+APP_ROLE = "registry_app"
 
 
 def upgrade() -> None:
@@ -37,6 +41,7 @@ BEGIN
     END IF;
     RETURN head;
 END $$""")
+    op.execute(f"GRANT EXECUTE ON FUNCTION audit_chain_head(bigint) TO {APP_ROLE}")
 
 
 def downgrade() -> None:
