@@ -43,10 +43,10 @@ def event_hash(fields: dict[str, Any], prev_hash: str | None) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-# Statements built once. Checkpoints and pruning take the chain lock alone:
+# Statements built once. Checkpoints and pruning take the chain lock on its own.
 _TAKE_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
-# every audited request takes it, then reads the head (or the prune anchor's hash) after it
-# is granted, in one round trip; migration 0008 says why a plain SELECT could not.
+# Every audited event takes the lock and, once it is granted, reads the head (or the prune
+# anchor's hash), in one round trip; migration 0008 says why a plain SELECT could not.
 _LOCK_AND_HEAD = text("SELECT audit_chain_head(:k)")
 # On the table, not the ORM class: an ORM insert goes through the bulk-persistence machinery.
 _INSERT = insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id)

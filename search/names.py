@@ -57,9 +57,9 @@ TITLES = frozenset(
     "mp qc kc bishop archbishop cardinal reverend father sheikh hon of the".split()
 )
 # Ordinals as English, French, Dutch, Spanish or Portuguese write them ("1st", "13th", "3e",
-# "1re", "1ste", "2do", "2o" for "2º") are not names. Any other word
-# with a digit in it is a name mistyped or misread ("Ch9tty", "5oynbee", "J0hn"): while a
-# digit made a word a title, 14 such queries of the quality benchmark found nothing.
+# "1re", "1ste", "2do", "2o" for "2º") are not names. Any other word with a digit in it is
+# a name mistyped or misread ("Ch9tty", "5oynbee", "J0hn"): while a digit made a word a
+# title, 14 such queries of the quality benchmark found nothing.
 _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th|d|ste|e|er|re|ere|eme|de|nde|o|a|do|da|ro|ra|to|ta)?")
 # Two-character Chinese surnames (simplified and traditional) that must not
 # be split after the first syllable.
