@@ -110,8 +110,6 @@ _PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
 
 def birth_date_evidence(wanted: str | None, recorded: str | None) -> tuple[float, str]:
     """How much the two birth dates (ISO, full or partial) say for one person, with why."""
-    if not wanted:
-        return BIRTH_UNKNOWN, "birth date unknown"
     left, right = _date_parts(wanted), _date_parts(recorded)
     if left is None or right is None:
         return BIRTH_UNKNOWN, "birth date unknown"
