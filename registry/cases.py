@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from registry import audit
@@ -23,7 +23,7 @@ from registry.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from registry.models import Agency, Case, CaseAssignment, User
 from registry.models.access import CaseApproval, SensitiveName
 from search.name_similarity import name_similarity
-from search.names import analyse_name
+from search.names import NameAnalysis, analyse_name
 
 # A searched name this close to a sensitive one is taken for it: the same tolerance oversight
 # uses for a case's subjects (a dropped middle name, a transliteration variant), so that a
@@ -41,16 +41,16 @@ def _refuse(session: Session, caller: Caller, tag: str, client: str | None, case
 
 
 _SENSITIVE_NAMES = select(SensitiveName.name)
-# The case and the caller's assignment in one query, built once: every search and view runs
-# it. A search for names also reads the sensitive names in it: one round trip to Postgres
-# fewer, about 0.35 ms of CPU.
-_CASE_AND_ASSIGNMENT = (
-    select(Case, CaseAssignment.user_id)
+# The case, the caller's assignment and the names marked sensitive in one query, built once:
+# every search and view runs it, and every answer is checked against those names
+# (`require_approval_to_show`). One round trip to Postgres fewer, about 0.35 ms of CPU.
+_CASE_ASSIGNMENT_AND_SENSITIVE = (
+    select(Case, CaseAssignment.user_id, select(func.array_agg(SensitiveName.name)).scalar_subquery())
     .outerjoin(CaseAssignment, (CaseAssignment.case_id == Case.id)
                & (CaseAssignment.user_id == bindparam("user_id")))
     .where(Case.id == bindparam("case_id")))
-_CASE_ASSIGNMENT_AND_SENSITIVE = _CASE_AND_ASSIGNMENT.add_columns(
-    select(func.array_agg(SensitiveName.name)).scalar_subquery())
+# Where open_case leaves the names marked sensitive for the rest of the request.
+_MARKED = "registry.sensitive_names"
 
 
 def open_case(session: Session, caller: Caller, case_id: int, tag: str, client: str | None,
@@ -58,8 +58,8 @@ def open_case(session: Session, caller: Caller, case_id: int, tag: str, client: 
               searched_names: Sequence[str] = ()) -> Case:
     """The case the caller works under, or an audited refusal. `searched_names`: the names a
     search looks for, checked against the sensitive names (see `require_approval`)."""
-    statement = _CASE_ASSIGNMENT_AND_SENSITIVE if searched_names else _CASE_AND_ASSIGNMENT
-    row = session.execute(statement, {"case_id": case_id, "user_id": caller.id}).first()
+    row = session.execute(_CASE_ASSIGNMENT_AND_SENSITIVE,
+                          {"case_id": case_id, "user_id": caller.id}).first()
     case: Case | None = row[0] if row is not None else None
     if row is None or case is None or case.status != "open" or row[1] is None:
         reason = ("no such case" if case is None else "the case is closed"
@@ -67,9 +67,9 @@ def open_case(session: Session, caller: Caller, case_id: int, tag: str, client: 
         _refuse(session, caller, tag, client, case, reason, {"case_id": case_id, **(parameters or {})})
         raise Forbidden(f"Search refused: {reason}. Every search must name an open case "
                         "you are assigned to.")
+    session.info[_MARKED] = NameList(row[2] or [])
     if searched_names:
-        require_approval(session, caller, case, searched_names, tag, client, parameters,
-                         sensitive=row[2] or [])
+        require_approval(session, caller, case, searched_names, tag, client, parameters)
     return case
 
 
@@ -78,24 +78,58 @@ class NameList:
 
     def __init__(self, names: Iterable[str]) -> None:
         self.entries = [(n, analyse_name(n)) for n in names if n]
+        self._by_key: dict[str, list[tuple[str, NameAnalysis]]] | None = None
 
     def match(self, name: str) -> str | None:
         wanted = analyse_name(name)
         if not wanted.folded:
             return None
-        return next((n for n, known in self.entries if known.folded == wanted.folded
-                     or name_similarity(wanted, known) >= SENSITIVE_SIMILARITY), None)
+        return next((n for n, known in self.entries if _resembles(wanted, known)), None)
+
+    def match_shown(self, name: str) -> str | None:
+        """`match` for the many names an answer shows: each is compared only with the
+        entries it shares a key with (a word, a sound, a word without its first letter, a
+        glued run), the keys by which search finds a respelt name in the first place."""
+        wanted = analyse_name(name)
+        if not wanted.folded or not self.entries:
+            return None
+        index = self._index()
+        near = dict.fromkeys(entry for key in _keys(wanted) for entry in index.get(key, ()))
+        return next((n for n, known in near if _resembles(wanted, known)), None)
+
+    def _index(self) -> dict[str, list[tuple[str, NameAnalysis]]]:
+        if self._by_key is None:
+            self._by_key = {}
+            for entry in self.entries:
+                for key in set(_keys(entry[1])):
+                    self._by_key.setdefault(key, []).append(entry)
+        return self._by_key
 
 
-def sensitive_names_in(session: Session, names: Sequence[str],
-                       sensitive: Iterable[str] | None = None) -> list[str]:
-    """The names among `names` that resemble a name marked sensitive (`sensitive`, if the
-    caller read them already). The list is short (a few hundred at most), so it is compared
-    in Python with the search's own name similarity."""
+def _keys(name: NameAnalysis) -> tuple[str, ...]:
+    return (*name.tokens, *(f"~{k}" for k in name.phonetic), *(f"-{k}" for k in name.tails),
+            *name.glued)
+
+
+def _resembles(wanted: NameAnalysis, known: NameAnalysis) -> bool:
+    return known.folded == wanted.folded or name_similarity(wanted, known) >= SENSITIVE_SIMILARITY
+
+
+def marked_names(session: Session) -> NameList:
+    """The names marked sensitive: as open_case read them with the case, or read now."""
+    marked = session.info.get(_MARKED)
+    if marked is None:
+        marked = session.info[_MARKED] = NameList(session.execute(_SENSITIVE_NAMES).scalars())
+    return marked
+
+
+def sensitive_names_in(session: Session, names: Sequence[str]) -> list[str]:
+    """The names among `names` that resemble a name marked sensitive. The list is short (a
+    few hundred at most), so it is compared in Python with the search's own name similarity."""
     wanted = [n for n in names if n]
     if not wanted:
         return []
-    marked = NameList(session.execute(_SENSITIVE_NAMES).scalars() if sensitive is None else sensitive)
+    marked = marked_names(session)
     return [n for n in wanted if marked.match(n) is not None]
 
 
@@ -105,14 +139,11 @@ def _approved_names(session: Session, case_id: int) -> list[str]:
 
 
 def require_approval(session: Session, caller: Caller, case: Case, searched_names: Sequence[str],
-                     tag: str, client: str | None, parameters: dict[str, Any] | None = None,
-                     sensitive: Iterable[str] | None = None) -> None:
+                     tag: str, client: str | None, parameters: dict[str, Any] | None = None) -> None:
     """Refuse (403, audited) a look for a sensitive name that no supervisor approved under
-    this case. The message does not say why the name is sensitive: that is itself protected.
-    `sensitive`: the names marked sensitive, if the caller read them with the case."""
-    sensitive = sensitive_names_in(session, searched_names, sensitive)
-    approved = NameList(_approved_names(session, case.id) if sensitive else [])
-    missing = [n for n in sensitive if approved.match(n) is None]
+    this case. The message does not say why the name is sensitive: that is itself protected."""
+    sensitive = sensitive_names_in(session, searched_names)
+    missing = _unapproved(session, case, sensitive)
     if not missing:
         return
     _refuse(session, caller, tag, client, case, "a name marked sensitive, without a supervisor's "
@@ -120,6 +151,49 @@ def require_approval(session: Session, caller: Caller, case: Case, searched_name
     raise Forbidden(f"Search refused: {missing[0]!r} is marked sensitive. A supervisor of your "
                     f"agency must first approve searching for this name under case {case.reference} "
                     f"(POST /api/v1/cases/{case.id}/approvals).")
+
+
+def require_approval_to_show(session: Session, caller: Caller, case: Case, shown_names: Iterable[str],
+                             tag: str, client: str | None, parameters: dict[str, Any] | None = None) -> None:
+    """Refuse (403, audited) an answer that would show a name marked sensitive that no
+    supervisor approved under this case, whatever was asked: a surname, an IBAN or an
+    entity's owners reach a protected witness as surely as their full name does.
+
+    The investigator did not ask for that name, and that it is in the registry is itself
+    protected, so the refusal does not say it; the audit event does (`sensitive_name`), and
+    the case's supervisors see it among the names waiting for approval (`requested_names`)."""
+    marked = marked_names(session)
+    if not marked.entries:
+        return
+    sensitive = sorted({n for n in shown_names if n and marked.match_shown(n) is not None})
+    missing = _unapproved(session, case, sensitive)
+    if not missing:
+        return
+    _refuse(session, caller, tag, client, case, "the answer shows a name marked sensitive, without "
+            f"a supervisor's approval under this case: {missing[0]!r}",
+            {"case_id": case.id, **(parameters or {}), "sensitive_name": missing[0]})
+    raise Forbidden("Answer withheld: it would show a person marked sensitive. A supervisor of "
+                    f"your agency sees who among the names waiting for approval under case "
+                    f"{case.reference} (GET /api/v1/cases/{case.id}/approvals) and may approve it.")
+
+
+def _unapproved(session: Session, case: Case, sensitive: Sequence[str]) -> list[str]:
+    if not sensitive:
+        return []
+    approved = NameList(_approved_names(session, case.id))
+    return [n for n in sensitive if approved.match(n) is None]
+
+
+_REQUESTED = text("""
+SELECT DISTINCT parameters->>'sensitive_name' FROM audit_events
+WHERE case_id = :case_id AND outcome = 'refused' AND parameters ? 'sensitive_name'""")
+
+
+def requested_names(session: Session, case: Case) -> list[str]:
+    """Names marked sensitive that an answer under this case was refused for, and that no
+    current approval covers: what the case's supervisors are asked to decide on."""
+    refused = sorted(session.execute(_REQUESTED, {"case_id": case.id}).scalars())
+    return _unapproved(session, case, refused)
 
 
 # ---- the supervisor's workflow -----------------------------------------------------------
@@ -262,7 +336,8 @@ class CaseService:
     def approve(self, case_id: int, name: str, reason: str) -> CaseApproval:
         tag = "admin:approval:grant"
         case = self._supervised(case_id, tag, open_only=True)
-        if not sensitive_names_in(self.session, [name]):
+        # Read now, not as a search earlier in this session found them: the name may be new.
+        if NameList(self.session.execute(_SENSITIVE_NAMES).scalars()).match(name) is None:
             raise InvalidRequest(f"{name!r} is not marked sensitive: searching for it needs no approval.")
         if any(analyse_name(a).folded == analyse_name(name).folded
                for a in _approved_names(self.session, case.id)):
@@ -341,6 +416,9 @@ def case_json(service: CaseService, case: Case, detail: bool = False) -> dict[st
                      for a, name in service.assignments(case)]}
     if detail:
         found["approvals"] = [approval_json(a) for a in service.approvals(case)]
+        if service.caller.role == "supervisor":
+            # Not for the investigators: they were refused without being told the name.
+            found["requested_names"] = requested_names(service.session, case)
     return found
 
 

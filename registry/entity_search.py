@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from registry import audit
 from registry.account_search import iso
 from registry.auth import Caller, caller_fields
-from registry.cases import open_case
-from registry.search_service import present, shown_ids
+from registry.cases import open_case, require_approval_to_show
+from registry.search_service import present, shown_ids, shown_names
 from search.entity_scoring import ENTITY_LIKELY, score_entity
 from search.gateway import SearchGateway
 from search.merging import PartyRecord, merge_entities
@@ -35,6 +35,7 @@ class EntitySearchService:
         hits = self.gateway.search(entity_search(query))["hits"]["hits"]
         clusters = merge_entities([_record(query, hit) for hit in hits])[:limit]
         results = present(self.session, clusters, ENTITY_LIKELY)
+        require_approval_to_show(self.session, caller, case, shown_names(results), TAG, client, parameters)
         audit.record(self.session, TAG, "ok", **caller_fields(caller), client_address=client,
                      case_id=case.id, legal_basis=case.legal_basis, parameters=parameters,
                      result_count=len(results), result_ids=shown_ids(results))

@@ -23,7 +23,7 @@ from marshmallow import Schema, fields, post_load, validate
 from loaders.schemas import Country
 from registry.api import blueprint
 from registry.auth import allow
-from registry.cases import CaseService, NewCase, approval_json, case_json
+from registry.cases import CaseService, NewCase, approval_json, case_json, requested_names
 from registry.models import LEGAL_BASES, OFFENCES
 
 READERS = ("supervisor", "investigator")
@@ -116,7 +116,12 @@ def close_case(case_id: int) -> ResponseReturnValue:
 @allow(*READERS)
 def list_approvals(case_id: int) -> ResponseReturnValue:
     service = _service()
-    return jsonify({"approvals": [approval_json(a) for a in service.approvals(service.get(case_id))]})
+    case = service.get(case_id)
+    found: dict[str, Any] = {"approvals": [approval_json(a) for a in service.approvals(case)]}
+    if g.caller.role == "supervisor":
+        # Not for the investigators: they were refused without being told the name.
+        found["requested_names"] = requested_names(service.session, case)
+    return jsonify(found)
 
 
 @blueprint.post("/cases/<int:case_id>/approvals")

@@ -22,7 +22,7 @@ from registry.ownership.graph import Limits, Network, OwnershipGraph, Stake, hol
 from registry.ownership.interests import Edge, Node
 from registry.ownership.loader import OwnershipLoader, Subgraph
 from registry.ownership.reporters import Declaration, PartyRef
-from registry.cases import open_case, require_approval
+from registry.cases import open_case, require_approval, require_approval_to_show
 
 OWNERS_TAG = "ownership:entity:owners"
 HOLDINGS_TAG = "ownership:person:holdings"
@@ -58,6 +58,7 @@ class OwnershipService:
         graph, node = OwnershipGraph(found.edges), found.parties.node(start)
         network = owners(graph, node, question.threshold, self.limits)
         shown = self._shown(found, found.nodes() | {node}, start)
+        self._may_show(question, case, OWNERS_TAG, shown)
         listed = [self._owner(stake, graph, shown) for stake in network.stakes]
         self._audit(question, case, OWNERS_TAG, subject,
                     shown.keys(s.holder for s in network.stakes))
@@ -73,6 +74,7 @@ class OwnershipService:
         network = holdings(OwnershipGraph(found.edges), node, question.threshold, self.limits)
         nodes = [node, *(stake.subject for stake in network.stakes)]
         shown = self._shown(found, found.nodes() | {node}, start)
+        self._may_show(question, case, HOLDINGS_TAG, shown)
         accounts = self._accounts(found, nodes, question.as_of)
         entities = [{**report.stake_json(stake, stake.subject, shown),
                      "beneficial_owner": holder["kind"] == "person" and bool(stake.grounds),
@@ -101,7 +103,9 @@ class OwnershipService:
             edges = [d.edge(walk.parties) for d in walk.used()]
             # The parties the used declarations join: not those only an unused one names.
             nodes = {n for e in edges for n in (e.owner, e.owned)} | {walk.parties.node(start)}
-            shown.update(self._shown(walk, nodes, start).rows)
+            walked = self._shown(walk, nodes, start)
+            self._may_show(question, case, EXPORT_TAG, walked)
+            shown.update(walked.rows)
             used.update((e.id, e) for e in edges if e.id is not None)
         statements = network_statements(shown[walks[0].parties.node(start)], shown,
                                         list(used.values()), _declarations(walks), date.today())
@@ -112,6 +116,13 @@ class OwnershipService:
     def _shown(self, found: Subgraph, nodes: set[Node], start: PartyRef) -> report.Shown:
         rows = self.loader.records(found.parties.refs_of(nodes))
         return report.shown(found.parties, rows, nodes, start)
+
+    def _may_show(self, question: Question, case: Case, tag: str, shown: report.Shown) -> None:
+        """The names of every record the answer draws on: any of them may be marked sensitive."""
+        names = [n for rows in shown.records.values() for row in rows
+                 for n in (row.get("full_name"), *(row.get("other_names") or []))]
+        require_approval_to_show(self.session, question.caller, case, names, tag, question.client,
+                                 question.parameters())
 
     def _accounts(self, found: Subgraph, nodes: list[Node],
                   as_of: date) -> dict[Node, list[dict[str, Any]]]:

@@ -1,0 +1,123 @@
+"""An answer that would show a name marked sensitive needs a supervisor's approval, whatever
+was asked: a surname, an IBAN, an entity's owners or a batch reach a protected witness as
+surely as their full name does. The investigator is refused without being told the name;
+the audit event names it, and the case's supervisors see it waiting for their decision.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+
+from registry.config import Settings
+from tests.integration.helpers import account, iban, person, role, write_extract
+from tests.integration.test_access import bearer, last_event
+from tests.integration.test_cases import Team, opened, team
+from tests.integration.test_slice import run
+
+# Invented, so that no other test's data resembles them.
+PROTECTED = "Wilhelmina Quarzburg"
+NEIGHBOUR = "Theodor Quarzburg"
+COMPANY = "Zephyrantha Holding AG"
+
+
+def owns(owner: str, owned: str, share: float) -> dict[str, Any]:
+    return {"record": "ownership", "owner": owner, "owned": owned, "share": {"exact": share},
+            "interests": ["shareholding"], "direct": True, "from": "2015-01-01"}
+
+
+@pytest.fixture(scope="module")
+def world(settings: Settings, engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    code = "SA" + uuid.uuid4().hex[:6].upper() + "XXX"
+    n, m = random.sample(range(10**8, 10**9), 2)
+    records = [person("P1", PROTECTED, birth_date="1969-03-14"),
+               person("P2", NEIGHBOUR, birth_date="1971-08-02"),
+               {"record": "entity", "id": "E1", "name": COMPANY},
+               account("A1", n), role("A1", "P1"), account("A2", m), role("A2", "P2"),
+               owns("P1", "E1", 80)]
+    run(settings, "institutions", "add", code, "--name", "Sensitive Answers Bank")
+    path = write_extract(tmp_path_factory.mktemp("sensitive") / f"{code}.jsonl", code, records)
+    run(settings, "load", str(path))
+    run(settings, "sensitive", "add", PROTECTED, "--reason", "protected_witness")
+    with engine.connect() as conn:
+        ids = dict(conn.execute(text(
+            "SELECT p.ref, p.id FROM parties p JOIN institutions i ON i.id = p.institution_id "
+            "WHERE i.code = :c AND p.superseded_at IS NULL"), {"c": code}).all())
+    return {"ids": ids, "iban": iban(n), "neighbour_iban": iban(m)}
+
+
+@pytest.fixture(scope="module")
+def fiu(settings: Settings, engine: Engine) -> Team:
+    return team(settings, engine)
+
+
+def surname_search(client, who: Team, case_id: int) -> Any:  # type: ignore[no-untyped-def]
+    return client.post("/api/v1/search/persons", headers=bearer(who.investigator_token),
+                       json={"case_id": case_id, "name": "Quarzburg", "limit": 50})
+
+
+def assert_withheld(response: Any, engine: Engine, case_id: int, tag: str) -> None:
+    assert response.status_code == 403, response.json
+    assert "marked sensitive" in response.json["detail"]
+    assert "Quarzburg" not in response.json["detail"]  # the investigator did not ask for her
+    refused = last_event(engine, tag=tag, case_id=case_id)
+    assert refused["outcome"] == "refused" and refused["parameters"]["sensitive_name"] == PROTECTED
+    assert not refused["result_ids"]
+
+
+def test_a_surname_search_does_not_show_a_protected_person(client, engine, fiu, world) -> None:  # type: ignore[no-untyped-def]
+    case = opened(client, fiu)
+    assert_withheld(surname_search(client, fiu, case["id"]), engine, case["id"], "search:person:query")
+    # The investigator does not learn the name; the case's supervisor does.
+    url = f"/api/v1/cases/{case['id']}/approvals"
+    assert "requested_names" not in client.get(url, headers=bearer(fiu.investigator_token)).json
+    assert client.get(url, headers=bearer(fiu.supervisor)).json["requested_names"] == [PROTECTED]
+    approved = client.post(url, json={"name": PROTECTED, "reason": "the subject's sister"},
+                           headers=bearer(fiu.supervisor))
+    assert approved.status_code == 201, approved.json
+    assert client.get(url, headers=bearer(fiu.supervisor)).json["requested_names"] == []
+
+    shown = surname_search(client, fiu, case["id"])
+    assert shown.status_code == 200, shown.json
+    names = {r["party"]["full_name"] for result in shown.json["results"] for r in result["records"]}
+    assert names == {PROTECTED, NEIGHBOUR}
+    assert last_event(engine, tag="search:person:query", case_id=case["id"])["outcome"] == "ok"
+
+
+def test_an_account_search_does_not_show_a_protected_holder(client, engine, fiu, world) -> None:  # type: ignore[no-untyped-def]
+    case = opened(client, fiu)
+
+    def by_iban(value: str) -> Any:
+        return client.post("/api/v1/search/accounts", headers=bearer(fiu.investigator_token),
+                           json={"case_id": case["id"], "iban": value})
+
+    assert_withheld(by_iban(world["iban"]), engine, case["id"], "search:account:query")
+    neighbour = by_iban(world["neighbour_iban"])
+    assert neighbour.status_code == 200
+    assert neighbour.json["results"][0]["holders"][0]["party"]["full_name"] == NEIGHBOUR
+
+
+def test_an_entitys_owners_do_not_show_a_protected_owner(client, engine, fiu, world) -> None:  # type: ignore[no-untyped-def]
+    case = opened(client, fiu)
+    for path, tag in ((f"/api/v1/entities/{world['ids']['E1']}/owners", "ownership:entity:owners"),
+                      (f"/api/v1/parties/{world['ids']['E1']}/bods", "ownership:party:export")):
+        answer = client.get(path, headers=bearer(fiu.investigator_token), query_string={"case_id": case["id"]})
+        assert_withheld(answer, engine, case["id"], tag)
+
+
+def test_a_batch_is_refused_whole_before_any_answer(client, engine, fiu, world) -> None:  # type: ignore[no-untyped-def]
+    case = opened(client, fiu)
+    with engine.connect() as conn:
+        before = conn.execute(text("SELECT count(*) FROM audit_events WHERE case_id = :c AND outcome = 'ok'"),
+                              {"c": case["id"]}).scalar_one()
+    batch = client.post("/api/v1/search/persons/batch", headers=bearer(fiu.investigator_token),
+                        json={"case_id": case["id"], "queries": [{"name": NEIGHBOUR}, {"name": "Quarzburg"}]})
+    assert_withheld(batch, engine, case["id"], "search:person:query")
+    with engine.connect() as conn:
+        after = conn.execute(text("SELECT count(*) FROM audit_events WHERE case_id = :c AND outcome = 'ok'"),
+                             {"c": case["id"]}).scalar_one()
+    assert after == before  # no query is logged as seen when none was answered
