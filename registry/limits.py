@@ -52,8 +52,11 @@ def _exempt() -> bool:
 
 
 def requested_case_id() -> int | None:
-    """The case a search names, from its JSON body or its query string."""
-    body = request.get_json(silent=True)
+    """The case a search names, read where its view reads it: an API search's JSON body,
+    otherwise (pages, GETs) the query string. Read anywhere else, a request could pay under
+    one case and search under another: a GET with a JSON body naming any number escaped the
+    case's limit."""
+    body = request.get_json(silent=True) if request.method == "POST" and request.is_json else None
     source = body if isinstance(body, dict) else request.args
     try:
         return int(source.get("case_id"))  # type: ignore[arg-type]

@@ -161,3 +161,22 @@ def test_without_redis_searches_are_refused_not_unlimited(settings: Settings, en
     finally:
         app.extensions["registry"].engine.dispose()
         app.extensions["registry"].redis.close()
+
+
+def test_the_case_limit_counts_the_case_the_view_reads(settings: Settings, engine) -> None:  # type: ignore[no-untyped-def]
+    """A GET reads its case from the query string; a JSON body naming other case ids must not
+    move it into other buckets (it did: ten views under a case limited to three)."""
+    name, token = user_with_token(settings, "investigator")
+    case_id = open_case(settings, name)
+    app = create_app(replace(settings, case_rate_limit="3/minute", search_rate_limit="1000/minute"))
+    try:
+        client = app.test_client()
+        statuses = [client.get("/api/v1/parties/999999999", headers=bearer(token),
+                               query_string={"case_id": case_id}, json={"case_id": 10_000_000 + i}).status_code
+                    for i in range(5)]
+        assert statuses == [404, 404, 404, 429, 429]
+        breach = last_event(engine, actor=name, outcome="rate_limited")
+        assert (breach["case_id"], breach["parameters"]["per"]) == (case_id, "case")
+    finally:
+        app.extensions["registry"].engine.dispose()
+        app.extensions["registry"].redis.close()
