@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, func, select, true
 from sqlalchemy.orm import Session
 
-from registry.errors import InvalidRequest, NotFound
+from registry.errors import Forbidden, InvalidRequest, NotFound
 from registry.models import Case, CooperationRequest
 
 GROUPS = {"by_offence": CooperationRequest.offence,
@@ -126,14 +126,24 @@ class CooperationService:
 
     def add(self, values: dict[str, Any]) -> CooperationRequest:
         check_dates(values)
-        case = self.session.get(Case, values["case_id"]) if values.get("case_id") is not None else None
-        if values.get("case_id") is not None and case is None:
-            raise InvalidRequest(f"no case {values['case_id']}")
+        if not self.scope.every_agency and self.scope.agency_id is None:
+            raise Forbidden("You belong to no agency: there is no one whose requests you handle.")
+        case = self._case(values.get("case_id"))
         agency = self.scope.agency_id if self.scope.agency_id is not None else (case.agency_id if case else None)
         request = CooperationRequest(**values, agency_id=agency)
         self.session.add(request)
         self.session.flush()
         return request
+
+    def _case(self, case_id: int | None) -> Case | None:
+        """The case a request belongs to: one of the caller's agency, for a supervisor. Another
+        agency's case is answered like a missing one, so case ids cannot be probed."""
+        if case_id is None:
+            return None
+        case = self.session.get(Case, case_id)
+        if case is None or not (self.scope.every_agency or case.agency_id == self.scope.agency_id):
+            raise InvalidRequest(f"no case {case_id}")
+        return case
 
     def statistics(self, period: Period) -> dict[str, Any]:
         return {"period": {"direction": period.direction, "from": _iso(period.since),

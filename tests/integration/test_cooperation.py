@@ -183,3 +183,32 @@ def test_a_supervisor_handles_only_the_requests_of_their_agency(app, settings: S
     assert made.json["id"] not in {r["id"] for r in listed.json["requests"]}
     # Auditors oversee every agency's requests.
     assert client.get(url, headers=bearer(auditor)).status_code == 200
+
+
+def test_a_request_belongs_to_a_case_of_the_supervisors_own_agency(app, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    _, ours = user_with_token(settings, "supervisor", agency="Asset Recovery Office")
+    _, theirs = user_with_token(settings, "supervisor", agency="Customs Fraud Unit")
+    case = client.post("/api/v1/cases", headers=bearer(theirs), json={
+        "reference": f"COOP-{START}-{id(client)}", "legal_basis": "fiu_analysis", "offence": "money_laundering"})
+    assert case.status_code == 201, case.json
+    own = client.post("/api/v1/cases", headers=bearer(ours), json={
+        "reference": f"COOP-OWN-{id(client)}", "legal_basis": "fiu_analysis", "offence": "money_laundering"})
+    # Another agency's case is answered exactly like a case that does not exist: ids cannot be probed.
+    foreign = client.post("/api/v1/cooperation/requests", json=request_body(3, case_id=case.json["id"]),
+                          headers=bearer(ours))
+    missing = client.post("/api/v1/cooperation/requests", json=request_body(3, case_id=999_999_999),
+                          headers=bearer(ours))
+    assert (foreign.status_code, missing.status_code) == (422, 422)
+    assert foreign.json["detail"].replace(str(case.json["id"]), "N") == missing.json["detail"].replace("999999999", "N")
+    linked = client.post("/api/v1/cooperation/requests", json=request_body(3, case_id=own.json["id"]),
+                         headers=bearer(ours))
+    assert linked.status_code == 201, linked.json
+
+
+def test_a_supervisor_of_no_agency_records_no_request(app, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    name = f"supervisor-noagency-{id(app)}"
+    run(settings, "users", "create", name, "--role", "supervisor")
+    token = run(settings, "tokens", "create", name).strip().splitlines()[-1]
+    made = app.test_client().post("/api/v1/cooperation/requests", json=request_body(3), headers=bearer(token))
+    assert made.status_code == 403 and "no agency" in made.json["detail"]
