@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import redis
 from elastic_transport import OrjsonSerializer
@@ -12,11 +13,13 @@ from elasticsearch import Elasticsearch
 from flask import Flask, Response, g
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.routing import IntegerConverter, Map
 
 from registry import auth, health, limits
 from registry.config import Settings
 from registry.db import make_engine, make_session_factory
 from registry.errors import register_error_handlers
+from registry.models.base import MAX_ROW_ID
 from search.gateway import SearchGateway
 
 
@@ -53,9 +56,19 @@ def make_redis(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
 
 
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in a route: ids in paths are row ids, so a number beyond Postgres's bigint
+    matches no route (404) instead of overflowing inside the query (500)."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ROW_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
+    app.url_map.converters["int"] = RowIdConverter  # before any route is registered
     app.config.update(SECRET_KEY=settings.secret_key or None, TESTING=settings.testing,
                       MAX_CONTENT_LENGTH=settings.max_upload_bytes)
     _configure_session_cookie(app, settings)

@@ -24,6 +24,7 @@ from registry import audit
 from registry.auth import audit_fields
 from registry.errors import problem
 from registry.models import Case
+from registry.models.base import MAX_ROW_ID
 
 F = TypeVar("F", bound=Callable[..., Any])
 USER_SCOPE = "search-user"
@@ -59,9 +60,10 @@ def requested_case_id() -> int | None:
     body = request.get_json(silent=True) if request.method == "POST" and request.is_json else None
     source = body if isinstance(body, dict) else request.args
     try:
-        return int(source.get("case_id"))  # type: ignore[arg-type]
+        case_id = int(source.get("case_id"))  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
+    return case_id if 0 < case_id <= MAX_ROW_ID else None
 
 
 def _user_key() -> str:
@@ -111,18 +113,33 @@ STORAGE_REFUSAL = ("Searches are refused while the rate-limit store (Redis) cann
 def refuse_without_storage(error: StorageError) -> None:
     """Audit the refusal in a transaction of its own (the request's rolls back); the API and
     the pages then each answer 503 with STORAGE_REFUSAL."""
+    current_app.logger.error("rate-limit storage unreachable: %s", error)
+    _audit_alone("unavailable", "refused: the rate-limit store is unreachable")
+
+
+def _audit_alone(outcome: str, detail: str) -> None:
+    """One event for this lookup, in a transaction of its own: the request's rolls back."""
     ext = current_app.extensions["registry"]
     request_session: Session | None = g.pop("db_session", None)
-    if request_session is not None:  # release anything it holds before writing alone
+    if request_session is not None:  # release anything it holds (the chain's lock) first
         request_session.rollback()
         request_session.close()
-    current_app.logger.error("rate-limit storage unreachable: %s", error)
     with ext.session_factory() as own:
-        audit.record(own, limited_tag() or "search:unknown:query", "unavailable",
+        audit.record(own, limited_tag() or "search:unknown:query", outcome,
                      **audit_fields(g.get("caller")), **_case_fields(own),
-                     parameters={"case_id": requested_case_id()},
-                     detail="refused: the rate-limit store is unreachable")
+                     parameters={"case_id": requested_case_id()}, detail=detail)
         own.commit()
+    g.lookup_audited = True
+
+
+def _audit_unanswered(response: Response) -> Response:
+    """A lookup that failed (Elasticsearch away, an internal error) is still a look at the
+    registry, audited like any other, though its own transaction rolled back."""
+    if (response.status_code >= 500 and limited_tag() is not None and g.get("caller") is not None
+            and not g.get("lookup_audited")):
+        outcome = "unavailable" if response.status_code == 503 else "failed"
+        _audit_alone(outcome, f"not answered: the registry answered {response.status_code}")
+    return response
 
 
 def _storage_unavailable(error: StorageError) -> Response:
@@ -151,4 +168,5 @@ def install(app: Flask) -> Limiter:
     )
     limiter.init_app(app)
     app.register_error_handler(StorageError, _storage_unavailable)
+    app.after_request(_audit_unanswered)
     return limiter

@@ -15,6 +15,7 @@ from marshmallow import Schema, fields, post_load, validate
 from loaders.schemas import Country
 from registry import audit
 from registry.api import blueprint
+from registry.api.fields import RowId
 from registry.auth import allow, audit_fields
 from registry.cooperation import STATUSES, CooperationService, Period, RequestFilter, Scope, request_json
 from registry.models import OFFENCES, User
@@ -27,7 +28,7 @@ class CooperationRequestSchema(Schema):
     assistance_type = fields.String(required=True, validate=validate.OneOf(ASSISTANCE_TYPES))
     legal_basis = fields.String(required=True, validate=validate.OneOf(COOPERATION_BASES))
     offence = fields.String(required=True, validate=validate.OneOf(OFFENCES))
-    case_id = fields.Integer(load_default=None)
+    case_id = RowId(load_default=None)
     received_on = fields.Date(required=True)
     acknowledged_on = fields.Date(load_default=None)
     executed_on = fields.Date(load_default=None)
@@ -49,9 +50,9 @@ class RequestFilterSchema(Schema):
     direction = fields.String(load_default=None, validate=validate.OneOf(("received", "sent")))
     state = Country(load_default=None)
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
-    case_id = fields.Integer(load_default=None)
+    case_id = RowId(load_default=None)
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
-    after_id = fields.Integer(load_default=None)
+    after_id = RowId(load_default=None)
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> tuple[RequestFilter, int, int | None]:

@@ -14,6 +14,7 @@ from marshmallow import Schema, fields, post_load, validate
 
 from registry import audit
 from registry.api import blueprint
+from registry.api.fields import RowId
 from registry.auth import allow, audit_fields
 from registry.oversight import EventFilter, OversightService
 
@@ -21,7 +22,7 @@ from registry.oversight import EventFilter, OversightService
 class EventFilterSchema(Schema):
     user = fields.String(load_default=None, validate=validate.Length(max=100))
     agency = fields.String(load_default=None, validate=validate.Length(max=200))
-    case_id = fields.Integer(load_default=None)
+    case_id = RowId(load_default=None)
     since = fields.Date(load_default=None, data_key="from")
     until = fields.Date(load_default=None, data_key="to")
     name = fields.String(load_default=None, validate=validate.Length(min=2, max=200))
@@ -36,7 +37,7 @@ class EventFilterSchema(Schema):
 
 class EventPageSchema(EventFilterSchema):
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
-    after_id = fields.Integer(load_default=None)
+    after_id = RowId(load_default=None)
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> tuple[EventFilter, int, int | None]:  # type: ignore[override]

@@ -20,6 +20,7 @@ from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields, validate
 
 from registry.api import blueprint
+from registry.api.fields import RowId
 from registry.auth import allow
 from registry.limits import rate_limited
 from registry.ownership.interests import DEFAULT_THRESHOLD
@@ -33,7 +34,7 @@ from registry.ownership.service import (
 
 
 class OwnershipRequest(Schema):
-    case_id = fields.Integer(required=True)
+    case_id = RowId(required=True)
     as_of = fields.Date(load_default=date.today)
     threshold = fields.Decimal(load_default=lambda: DEFAULT_THRESHOLD, places=None,
                                validate=validate.Range(0, 100, min_inclusive=False))

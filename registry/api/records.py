@@ -11,13 +11,14 @@ from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields
 
 from registry.api import blueprint
+from registry.api.fields import RowId
 from registry.auth import allow
 from registry.limits import rate_limited
 from registry.records import RECORD_TAG, RecordService
 
 
 class RecordRequest(Schema):
-    case_id = fields.Integer(required=True)
+    case_id = RowId(required=True)
 
 
 @blueprint.get("/parties/<int:party_id>")

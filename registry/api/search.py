@@ -13,6 +13,7 @@ from stdnum import lei as stdnum_lei
 from loaders.schemas import Country, Iban, PartialDate
 from registry.account_search import AccountSearchService
 from registry.api import blueprint
+from registry.api.fields import RowId
 # Importing openapi also registers GET /openapi.json on the blueprint.
 from registry.api.openapi import request_body
 from registry.auth import allow
@@ -72,7 +73,7 @@ class PersonQuerySchema(Schema):
 
 
 class CaseBound(Schema):
-    case_id = fields.Integer(required=True, metadata={"description": "an open case you are assigned to"})
+    case_id = RowId(required=True, metadata={"description": "an open case you are assigned to"})
 
 
 class PersonSearchRequest(CaseBound, PersonQuerySchema):

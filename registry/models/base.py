@@ -29,6 +29,10 @@ NAMING = {
 }
 
 
+# Row ids are bigint: a number beyond it names no row (and must not reach a query as one).
+MAX_ROW_ID = 2**63 - 1
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {

@@ -13,6 +13,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from loaders.schemas import Country
 from registry.api.cases import ApprovalSchema, AssignmentSchema, NewCaseSchema
+from registry.api.fields import RowId
 from registry.api.search import (
     AccountSearchRequest,
     EntitySearchRequest,
@@ -48,7 +49,7 @@ class BankSignInForm(Form):
 
 
 class CaseArgs(Form):
-    case_id = fields.Integer(required=True)
+    case_id = RowId(required=True)
 
 
 class PersonSearchForm(PersonSearchRequest):
@@ -73,11 +74,11 @@ class RecordArgs(CaseArgs):
     # search's holders still by "<institution id>:<ref>" (`record`).
     record = fields.List(fields.String(validate=validate.Regexp(r"^\d+:.+$")), load_default=list,
                          validate=validate.Length(max=20))
-    party = fields.List(fields.Integer(), load_default=list, validate=validate.Length(max=20))
+    party = fields.List(RowId(), load_default=list, validate=validate.Length(max=20))
 
 
 class OwnershipArgs(CaseArgs):
-    party = fields.Integer(required=True)
+    party = RowId(required=True)
     as_of = fields.Date(load_default=None)
     threshold = fields.Decimal(load_default=None, places=None,
                                validate=validate.Range(0, 100, min_inclusive=False))

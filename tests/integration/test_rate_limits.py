@@ -180,3 +180,38 @@ def test_the_case_limit_counts_the_case_the_view_reads(settings: Settings, engin
     finally:
         app.extensions["registry"].engine.dispose()
         app.extensions["registry"].redis.close()
+
+
+def test_a_search_that_fails_is_still_one_audit_event(settings: Settings, engine) -> None:  # type: ignore[no-untyped-def]
+    """The request's transaction rolls back on a 5xx; the look at the registry is still logged."""
+    name, token = user_with_token(settings, "investigator")
+    case_id = open_case(settings, name)
+    # Port 1 on loopback: nothing listens there, so Elasticsearch fails at once.
+    app = create_app(replace(settings, elasticsearch_url="http://127.0.0.1:1"))
+    try:
+        response = app.test_client().post("/api/v1/search/persons", headers=bearer(token),
+                                          json={"case_id": case_id, "name": "Somebody Searched"})
+        assert response.status_code == 503
+        assert outcomes(engine, name) == {"unavailable": 1}
+        event = last_event(engine, actor=name, tag="search:person:query")
+        assert event["case_id"] == case_id and "503" in event["detail"]
+    finally:
+        app.extensions["registry"].engine.dispose()
+        app.extensions["registry"].redis.close()
+
+
+@pytest.mark.parametrize("path, query", [
+    ("/api/v1/parties/1", {"case_id": str(2**63)}),
+    ("/api/v1/parties/1", {"case_id": "0"}),
+    ("/api/v1/entities/1/owners", {"case_id": str(2**70)}),
+])
+def test_ids_beyond_bigint_are_a_422_not_an_overflow(client, settings: Settings, path: str, query: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    _, token = user_with_token(settings, "investigator")
+    response = client.get(path, headers=bearer(token), query_string=query)
+    assert response.status_code == 422 and "case_id" in response.json["errors"]
+
+
+def test_a_path_id_beyond_bigint_matches_no_route(client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    _, token = user_with_token(settings, "investigator")
+    response = client.get(f"/api/v1/parties/{2**63}", headers=bearer(token), query_string={"case_id": "1"})
+    assert response.status_code == 404 and response.mimetype == "application/problem+json"
