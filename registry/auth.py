@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request, session
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from registry import audit
-from registry.credentials import csrf_matches, is_locked
+from registry.credentials import csrf_matches, is_locked, new_csrf_token
 from registry.errors import Forbidden, Unauthorized
 from registry.models import Agency, ApiToken, Institution, User
+from registry.models.access import EndedSession
 
 PUBLIC = "public"
 INSTITUTION = "institution"
@@ -120,13 +121,19 @@ def _bearer_caller(db: Session, header: str) -> Caller:
     return caller
 
 
+EPOCH = "1970-01-01T00:00:00+00:00"  # a cookie without its sign-in time is as old as can be
+
+
 def _cookie_caller(db: Session) -> Caller:
     """The signed-in user of the session cookie; unsafe methods must echo its CSRF token."""
     hours = current_app.extensions["registry"].settings.session_hours
-    signed_in = datetime.fromisoformat(session.get("at", "1970-01-01T00:00:00+00:00"))
+    signed_in = datetime.fromisoformat(session.get("at", EPOCH))
     if datetime.now(UTC) - signed_in > timedelta(hours=hours):
         session.clear()
         raise Unauthorized("The session has expired; sign in again.")
+    if _ended(db, session.get("sid")):
+        session.clear()
+        raise Unauthorized("The session has ended; sign in again.")
     caller = _session_institution(db) if session.get("inst") is not None else _session_user(db)
     if caller is None:
         session.clear()
@@ -145,6 +152,32 @@ def _session_user(db: Session) -> Caller | None:
         return None
     # New credentials (a reset after a compromise) end the sessions signed in with the old.
     return user_caller(*row) if session.get("cred") == credential_fingerprint(row[0]) else None
+
+
+def start_session(**values: Any) -> str:
+    """A fresh page session (nothing set before it carries over: no fixation) with its own
+    id, which signing out ends; returns its CSRF token."""
+    session.clear()
+    session.permanent = True
+    session.update(at=datetime.now(UTC).isoformat(), csrf=new_csrf_token(),
+                   sid=secrets.token_urlsafe(32), **values)
+    return str(session["csrf"])
+
+
+def sign_out(db: Session, cookie: Mapping[str, Any]) -> None:
+    """End the cookie's session, in any copy of the cookie too: the browser clears its own,
+    a copy (stolen, say) is refused by its id until it would have expired anyway."""
+    if not cookie.get("sid"):
+        return
+    hours = current_app.extensions["registry"].settings.session_hours
+    expires = datetime.fromisoformat(cookie.get("at", EPOCH)) + timedelta(hours=hours)
+    db.execute(delete(EndedSession).where(EndedSession.expires_at < datetime.now(UTC)))
+    db.merge(EndedSession(sid=cookie["sid"], expires_at=expires))
+
+
+def _ended(db: Session, sid: Any) -> bool:
+    # A cookie from before session ids (an upgrade) is treated as ended: sign in again.
+    return not sid or db.get(EndedSession, sid) is not None
 
 
 def credential_fingerprint(user: User) -> str:

@@ -14,8 +14,8 @@ from marshmallow import Schema, fields, validate
 
 from registry import audit
 from registry.api import blueprint
-from registry.auth import PUBLIC, allow, credential_fingerprint
-from registry.credentials import LockoutPolicy, SignInRefused, SignInService, new_csrf_token
+from registry.auth import PUBLIC, allow, credential_fingerprint, sign_out, start_session
+from registry.credentials import LockoutPolicy, SignInRefused, SignInService
 from registry.errors import Unauthorized, Unavailable
 
 
@@ -37,12 +37,8 @@ def create_session() -> ResponseReturnValue:
             args["name"], args["password"], args["totp"], request.remote_addr, datetime.now(UTC))
     except SignInRefused as refused:
         raise Unauthorized(str(refused)) from refused
-    # A fresh session on every sign-in: nothing set before it (fixation) carries over.
-    session.clear()
-    session.permanent = True
-    session.update(uid=user.id, at=datetime.now(UTC).isoformat(), csrf=new_csrf_token(),
-                   cred=credential_fingerprint(user))
-    return jsonify({"user": user.name, "role": user.role, "csrf_token": session["csrf"]}), 201
+    csrf = start_session(uid=user.id, cred=credential_fingerprint(user))
+    return jsonify({"user": user.name, "role": user.role, "csrf_token": csrf}), 201
 
 
 @blueprint.delete("/session")
@@ -53,5 +49,6 @@ def delete_session() -> ResponseReturnValue:
         ext = current_app.extensions["registry"]
         audit.record(ext.session(), "auth:session:delete", "ok", user_id=uid,
                      client_address=request.remote_addr)
+        sign_out(ext.session(), session)
     session.clear()
     return "", 204

@@ -77,6 +77,17 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
+class EndedSession(Base):
+    """A page session signed out: its cookie, or any copy of it, is refused until it would
+    have expired anyway (then the row goes too)."""
+
+    __tablename__ = "ended_sessions"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ended_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    expires_at: Mapped[datetime]
+
+
 class ApiToken(Base):
     """A bearer token; only its SHA-256 is stored, the token itself is shown once."""
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from registry.auth import PUBLIC, allow, credential_fingerprint
+from registry.auth import PUBLIC, allow, credential_fingerprint, start_session
 from registry.credentials import LockoutPolicy, SignInRefused, SignInService, csrf_matches, new_csrf_token
 from registry.errors import RegistryError, Unavailable
 from registry.web import blueprint
@@ -49,10 +49,7 @@ def _check_form_token() -> None:
 
 
 def _start(**values: object) -> None:
-    # A fresh session on every sign-in: nothing set before it (fixation) carries over.
-    session.clear()
-    session.permanent = True
-    session.update(at=datetime.now(UTC).isoformat(), csrf=new_csrf_token(), **values)
+    start_session(**values)
 
 
 @blueprint.get("/sign-in")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry import audit
-from registry.auth import hash_secret, institution_fingerprint
+from registry.auth import hash_secret, institution_fingerprint, sign_out
 from registry.models import Institution
 from registry.search_service import current_party_ids
 
@@ -38,6 +38,7 @@ def end_session(db: Session, cookie: MutableMapping[str, Any], client: str | Non
     if cookie.get("uid") is not None or cookie.get("inst") is not None:
         audit.record(db, "auth:session:delete", "ok", user_id=cookie.get("uid"),
                      actor=cookie.get("name"), role=cookie.get("role"), client_address=client)
+        sign_out(db, cookie)
 
 
 def party_ids(session: Session, keys: list[str]) -> list[int]:

@@ -153,6 +153,19 @@ def test_cookie_session_needs_the_csrf_token_for_changes(app, settings, engine) 
     assert client.get("/api/v1/statistics/cooperation").status_code == 401
 
 
+def test_signing_out_ends_every_copy_of_the_session(app, settings) -> None:  # type: ignore[no-untyped-def]
+    """The cookie is signed, not stored: a copy taken before signing out (stolen, say) must
+    not outlive the sign-out."""
+    client, thief = app.test_client(), app.test_client()
+    name, secret = with_password(settings, "supervisor")
+    assert sign_in(client, name, secret).status_code == 201
+    thief.set_cookie("registry_session", client.get_cookie("registry_session").value)
+    assert thief.get("/api/v1/statistics/cooperation").status_code == 200
+    assert client.delete("/api/v1/session").status_code == 204
+    refused = thief.get("/api/v1/statistics/cooperation")
+    assert refused.status_code == 401 and "ended" in refused.json["detail"]
+
+
 def test_new_credentials_end_the_sessions_signed_in_with_the_old(app, settings) -> None:  # type: ignore[no-untyped-def]
     client = app.test_client()
     name, secret = with_password(settings, "supervisor")

@@ -234,11 +234,15 @@ def test_supervision_pages(clients, world: World) -> None:  # type: ignore[no-un
     assert "International cooperation" in clients["supervisor"].get("/cooperation").get_data(as_text=True)
 
 
-def test_sign_out_ends_the_session(app: Flask, world: World) -> None:
-    client = signed_in(app, world, INSTITUTION)
+def test_sign_out_ends_the_session(app: Flask, world: World, clients) -> None:  # type: ignore[no-untyped-def]
+    client, copy = signed_in(app, world, INSTITUTION), app.test_client()
+    copy.set_cookie("registry_session", client.get_cookie("registry_session").value)
     token = form_token(client.get("/bank/extracts").get_data(as_text=True))
     assert client.post("/sign-out", data={"csrf_token": token}).status_code == 303
     assert client.get("/bank/extracts").status_code == 401
+    # A copy of the cookie taken before is refused too; the bank's other sessions go on.
+    assert copy.get("/bank/extracts").status_code == 401
+    assert clients[INSTITUTION].get("/bank/extracts").status_code == 200
 
 
 def test_a_person_page_pays_one_record_view_per_record_shown(app: Flask, settings: Settings, world: World,
