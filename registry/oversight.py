@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from loaders.csv_bundle import FORMULA_START
@@ -41,6 +41,12 @@ BASELINE_DAYS = 30
 FORMULA_PREFIXES = FORMULA_START
 CSV_COLUMNS = ("id", "occurred_at", "tag", "outcome", "actor", "role", "agency", "client_address",
                "case_id", "legal_basis", "parameters", "result_count", "result_ids", "detail")
+
+
+def looked_at() -> ColumnElement[bool]:
+    """Events that are a look at the registry: searches, record views, ownership looks."""
+    tag = AuditEvent.tag
+    return or_(tag.like("search:%"), tag.like("view:%"), tag.like("ownership:%"))
 
 
 @dataclass(frozen=True)
@@ -150,20 +156,22 @@ class OversightService:
         query = self._filtered(flt, select(
             e.actor, day.label("day"),
             func.count().filter(search & (e.outcome == "ok")).label("searches"),
+            func.count().filter(looked_at() & ~search & (e.outcome == "ok")).label("views"),
             func.count().filter(e.outcome == "refused").label("refused"),
             func.count().filter(e.outcome == "rate_limited").label("rate_limited"),
             func.count().label("events"),
         )).group_by(e.actor, day).order_by(e.actor, day)
         return [{"user": r.actor, "day": r.day.isoformat(), "searches": r.searches,
-                 "refused": r.refused, "rate_limited": r.rate_limited, "events": r.events}
+                 "views": r.views, "refused": r.refused, "rate_limited": r.rate_limited, "events": r.events}
                 for r in self.session.execute(query)]
 
     # ---- flags --------------------------------------------------------------------------
 
     def flags(self, flt: EventFilter) -> list[Flag]:
+        # Record views and ownership looks by id, too: paging through parties by number
+        # names nobody, and must raise the same volume, hours and PEP flags as searches.
         searches = list(self.session.execute(
-            self._filtered(flt, select(AuditEvent)).where(
-                AuditEvent.tag.like("search:%"), AuditEvent.outcome == "ok")
+            self._filtered(flt, select(AuditEvent)).where(looked_at(), AuditEvent.outcome == "ok")
             .order_by(AuditEvent.id).limit(FLAG_MAX_EVENTS)).scalars())
         cases = self._cases({e.case_id for e in searches if e.case_id is not None})
         found = [*self._not_subject(searches, cases), *self._outside_hours(searches),
@@ -202,7 +210,7 @@ class OversightService:
             usual = self._usual_day(user_id, day)
             threshold = max(VOLUME_FACTOR * usual, self.volume_floor)
             if len(day_events) > threshold:
-                yield _flag(day_events[-1], "volume", f"{len(day_events)} searches on {day}, against "
+                yield _flag(day_events[-1], "volume", f"{len(day_events)} lookups on {day}, against "
                             f"a usual {usual:g} a day over the previous {BASELINE_DAYS} days "
                             f"(threshold {threshold:g})")
 
@@ -212,7 +220,7 @@ class OversightService:
         local_day = func.date(func.timezone(self.tz.key, e.occurred_at))
         counts = dict(self.session.execute(
             select(local_day, func.count()).where(
-                e.user_id == user_id, e.tag.like("search:%"), e.outcome == "ok",
+                e.user_id == user_id, looked_at(), e.outcome == "ok",
                 e.occurred_at >= _day_start(day - timedelta(days=BASELINE_DAYS), self.tz),
                 e.occurred_at < _day_start(day, self.tz)).group_by(local_day)).all())
         return float(statistics.median([counts.get(day - timedelta(days=n), 0)

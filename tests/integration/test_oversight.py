@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.config import Settings
@@ -152,5 +153,26 @@ def test_volume_and_hours_flags(engine, world) -> None:  # type: ignore[no-untyp
     kinds = [f.kind for f in flags]
     assert kinds.count("outside_hours") == 3
     volume = [f for f in flags if f.kind == "volume"]
-    assert len(volume) == 1 and "3 searches" in volume[0].explanation
+    assert len(volume) == 1 and "3 lookups" in volume[0].explanation
     assert "usual 0" in volume[0].explanation
+
+
+def test_record_views_by_id_raise_flags_like_searches(client, engine, settings, world) -> None:  # type: ignore[no-untyped-def]
+    """Paging through parties by number names nobody; it must still count and be flagged."""
+    viewer, token = user_with_token(settings, "investigator")
+    case_id, _ = open_case(settings, viewer)
+    with engine.connect() as conn:
+        pep_id = conn.execute(text("SELECT id FROM parties WHERE full_name = :n AND superseded_at IS NULL"),
+                              {"n": PEP}).scalar_one()
+    for _ in range(3):
+        assert client.get(f"/api/v1/parties/{pep_id}", headers=bearer(token),
+                          query_string={"case_id": case_id}).status_code == 200
+    hour = datetime.now(UTC).hour
+    start = next(h for h in range(23) if min(abs(h - hour), 24 - abs(h - hour)) > 2)
+    with Session(engine) as session:
+        service = OversightService(session, "UTC", (start, start + 1), volume_floor=1)
+        kinds = [f.kind for f in service.flags(EventFilter(user=viewer))]
+        (activity,) = service.activity(EventFilter(user=viewer))
+    assert kinds.count("outside_hours") == 3 and kinds.count("volume") == 1
+    assert kinds.count("sensitive") == 3  # each view showed a politically exposed person
+    assert (activity["searches"], activity["views"]) == (0, 3)
