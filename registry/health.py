@@ -1,4 +1,6 @@
-"""GET /healthz: each backing service with its version; 503 naming whichever failed."""
+"""GET /healthz: whether each backing service answers; 503 naming whichever failed. Public,
+so it says no more: versions tell an attacker which known flaws to try, and only an
+administrator sees them (GET /healthz/versions)."""
 
 from __future__ import annotations
 
@@ -33,12 +35,23 @@ CHECKS = {"postgres": _postgres, "elasticsearch": _elasticsearch, "redis": _redi
 @blueprint.get("/healthz")
 @allow(PUBLIC)
 def healthz() -> Response:
+    return _report(versions=False)
+
+
+@blueprint.get("/healthz/versions")
+@allow("administrator")
+def versions() -> Response:
+    return _report(versions=True)
+
+
+def _report(versions: bool) -> Response:
     ext = current_app.extensions["registry"]
     report: dict[str, Any] = {}
     failed = []
     for name, check in CHECKS.items():
         try:
-            report[name] = {"status": "ok", "version": check(ext)}
+            version = check(ext)
+            report[name] = {"status": "ok", "version": version} if versions else {"status": "ok"}
         except Exception as error:  # noqa: BLE001 - any failure makes the dependency unhealthy
             failed.append(name)
             report[name] = {"status": "unavailable", "error": type(error).__name__}

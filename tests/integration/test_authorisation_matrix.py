@@ -22,6 +22,7 @@ ROLES = ("investigator", "supervisor", "auditor", "administrator", INSTITUTION)
 AUDITORS = frozenset({"auditor"})
 EXPECTED: dict[str, frozenset[str]] = {
     "health.healthz": frozenset({PUBLIC}),
+    "health.versions": frozenset({"administrator"}),
     "api.create_session": frozenset({PUBLIC}),
     "api.delete_session": frozenset({PUBLIC}),
     # search (#5)

@@ -6,10 +6,15 @@ from dataclasses import replace
 
 from registry.app import create_app
 from registry.config import Settings
+from tests.integration.test_access import bearer, user_with_token
 
 
-def test_healthz_reports_each_service_with_its_version(client) -> None:  # type: ignore[no-untyped-def]
-    response = client.get("/healthz")
+def test_healthz_reports_each_service_and_only_administrators_see_versions(client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    public = client.get("/healthz")
+    assert public.status_code == 200, public.json
+    assert public.json["services"] == {name: {"status": "ok"} for name in ("postgres", "elasticsearch", "redis")}
+    _, token = user_with_token(settings, "administrator")
+    response = client.get("/healthz/versions", headers=bearer(token))
     assert response.status_code == 200, response.json
     services = response.json["services"]
     assert set(services) == {"postgres", "elasticsearch", "redis"}
