@@ -117,6 +117,10 @@ def csrf_matches(expected: str | None, sent: str | None) -> bool:
     return bool(expected and sent) and hmac.compare_digest(str(expected), str(sent))
 
 
+REFUSAL = ("Name, password or code is wrong, or the account is locked for a while after "
+           "repeated failures.")
+
+
 class SignInRefused(Exception):
     """Wrong name, password or code, or a locked account; the detail is safe to show."""
 
@@ -164,7 +168,6 @@ class SignInService:
         audit.record(self.session, "auth:session:create", "refused",
                      user_id=user.id if user else None, actor=name[:100],
                      role=user.role if user else None, client_address=client, detail=reason)
-        # One message for every cause but the lock: it must not tell which part was wrong.
-        locked = "locked" in reason
-        raise SignInRefused("The account is locked for a while after repeated failures."
-                            if locked else "Name, password or code is wrong.")
+        # One message for every cause, the lock included: it must not tell which part was
+        # wrong, nor, by a lock that only real accounts get, which names exist.
+        raise SignInRefused(REFUSAL)

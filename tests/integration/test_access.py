@@ -181,7 +181,11 @@ def test_repeated_failures_lock_the_account(app, settings, engine) -> None:  # t
     for _ in range(settings.login_max_failures):
         assert sign_in(client, name, secret, password="wrong " + PASSWORD).status_code == 401
     locked = sign_in(client, name, secret)
-    assert locked.status_code == 401 and "locked" in locked.json["detail"]
+    # Said exactly as to a name that does not exist: a lock must not tell which names do.
+    nobody = client.post("/api/v1/session", json={"name": unique("nobody"), "password": PASSWORD,
+                                                  "totp": "123456"})
+    assert locked.status_code == nobody.status_code == 401
+    assert locked.json["detail"] == nobody.json["detail"] and "locked" in locked.json["detail"]
     event = last_event(engine, tag="auth:session:create", actor=name)
     assert event["outcome"] == "refused" and "locked" in event["detail"]
     with engine.connect() as conn:

@@ -104,7 +104,7 @@ def test_wrong_code_is_refused_without_saying_which_part(client: FlaskClient, wo
     response = client.post("/sign-in", data={"name": name, "password": PASSWORD, "totp": "000000",
                                              "csrf_token": token})
     assert response.status_code == 401
-    assert "Name, password or code is wrong." in response.get_data(as_text=True)
+    assert "Name, password or code is wrong" in response.get_data(as_text=True)
     assert last_event(engine, actor=name, tag="auth:session:create")["outcome"] == "refused"
 
 
