@@ -8,7 +8,7 @@ its versions. The same party elsewhere: another current record sharing a link ke
 person, a national identifier or tax number with its country, and the birth date.
 
 Case-bound like a search (registry.cases.open_case), sensitive names need a supervisor's
-approval (require_approval), and each view is one audit event `view:party:record` with the
+approval (require_approval_to_show), and each view is one audit event `view:party:record` with the
 ids of every record and account shown.
 """
 
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from registry import audit
 from registry.auth import Caller, caller_fields
-from registry.cases import open_case, require_approval
+from registry.cases import open_case, require_approval_to_show
 from registry.errors import NotFound
 from registry.models import Account, AccountRole, Case, Institution, Party
 
@@ -70,8 +70,9 @@ class RecordService:
         # Every name the answer shows needs the approval, not only today's: an earlier
         # version, or another bank's record linked by identifier, may carry the marked name.
         shown_names = {n for v in versions for n in (v.full_name, *(v.other_names or [])) if n}
-        require_approval(self.session, caller, case, sorted(shown_names | {p["full_name"] for p in same}),
-                         RECORD_TAG, client, parameters)
+        # Asked by id, so the refusal must not name the person: ids can be paged through.
+        require_approval_to_show(self.session, caller, case, sorted(shown_names | {p["full_name"] for p in same}),
+                                 RECORD_TAG, client, parameters)
         institution = self.session.get(Institution, latest.institution_id)
         accounts = self._accounts(latest.institution_id, latest.ref)
         shown = [_key(latest.institution_id, latest.ref),

@@ -22,7 +22,7 @@ from registry.ownership.graph import Limits, Network, OwnershipGraph, Stake, hol
 from registry.ownership.interests import Edge, Node
 from registry.ownership.loader import OwnershipLoader, Subgraph
 from registry.ownership.reporters import Declaration, PartyRef
-from registry.cases import open_case, require_approval, require_approval_to_show
+from registry.cases import open_case, require_approval_to_show
 
 OWNERS_TAG = "ownership:entity:owners"
 HOLDINGS_TAG = "ownership:person:holdings"
@@ -153,10 +153,11 @@ class OwnershipService:
                          result_count=0, detail=detail)
             raise NotFound(detail)
         # The same approval a search or record view of this name needs: the network and its
-        # accounts reveal as much about a protected person as their record does.
-        require_approval(self.session, question.caller, case,
-                         [party["full_name"], *(party.get("other_names") or [])], tag,
-                         question.client, question.parameters())
+        # accounts reveal as much about a protected person as their record does. Asked by
+        # id, so the refusal does not name them.
+        require_approval_to_show(self.session, question.caller, case,
+                                 [party["full_name"], *(party.get("other_names") or [])], tag,
+                                 question.client, question.parameters())
         return case, party
 
     def _audit(self, question: Question, case: Case, tag: str, party: dict[str, Any],

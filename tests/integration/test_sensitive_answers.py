@@ -121,3 +121,12 @@ def test_a_batch_is_refused_whole_before_any_answer(client, engine, fiu, world) 
         after = conn.execute(text("SELECT count(*) FROM audit_events WHERE case_id = :c AND outcome = 'ok'"),
                              {"c": case["id"]}).scalar_one()
     assert after == before  # no query is logged as seen when none was answered
+
+
+def test_a_look_by_id_does_not_name_the_protected_person(client, engine, fiu, world) -> None:  # type: ignore[no-untyped-def]
+    """Ids can be paged through: a refusal naming the person would list the protected ones."""
+    case = opened(client, fiu)
+    for path, tag in ((f"/api/v1/parties/{world['ids']['P1']}", "view:party:record"),
+                      (f"/api/v1/persons/{world['ids']['P1']}/holdings", "ownership:person:holdings")):
+        answer = client.get(path, headers=bearer(fiu.investigator_token), query_string={"case_id": case["id"]})
+        assert_withheld(answer, engine, case["id"], tag)
