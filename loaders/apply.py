@@ -57,6 +57,47 @@ OUTBOX = ", queued AS (INSERT INTO search_outbox (institution_id, party_ref) " \
          "SELECT %(institution)s, ref FROM ins)"
 
 
+# What ends with a party or an account a delta closes (by a close record, or an account sent
+# with its closed_on): its open roles, and a party's open ownership interests either way. Each
+# gets a closing version, as a close record would give it, ending the day the party or the
+# account did (never before the link began).
+CASCADE = """
+WITH {ended}, links AS ({links}), old AS (
+    UPDATE {table} p SET superseded_at = now(), superseded_by_extract_id = %(extract)s
+    FROM (SELECT id, min(day) AS day FROM links GROUP BY id) x
+    WHERE p.id = x.id
+    RETURNING p.*, GREATEST(x.day, p.valid_from) AS day
+), ins AS (
+    INSERT INTO {table} (institution_id, ref, extract_id, record_hash, {columns}, valid_to)
+    SELECT institution_id, ref, %(extract)s, md5('closed:' || record_hash), {columns}, day
+    FROM old
+    RETURNING ref
+) SELECT count(*) FROM ins
+"""
+ENDED = {
+    "account": "SELECT ref, COALESCE(closed_on, %(as_of)s) AS day FROM stg_accounts "
+               "WHERE op = 'close' OR closed_on IS NOT NULL",
+    "party": "SELECT ref, %(as_of)s::date AS day FROM stg_parties WHERE op = 'close'",
+}
+LINK = """SELECT r.id, e.day FROM {table} r JOIN ended_{side} e ON e.ref = r.{column}
+  WHERE r.institution_id = %(institution)s AND r.superseded_at IS NULL AND r.valid_to IS NULL"""
+# (table, [(side, column)]): which references of a link end it.
+CASCADES = [
+    ("account_roles", [("account", "account_ref"), ("party", "party_ref")]),
+    ("ownership_interests", [("party", "owner_ref"), ("party", "owned_ref")]),
+]
+
+
+def _cascade_sql(table: str, sides: list[tuple[str, str]]) -> str:
+    target = TABLES[table]
+    used = sorted({side for side, _ in sides})
+    ended = ", ".join(f"ended_{side} AS ({ENDED[side]})" for side in used)
+    links = " UNION ALL ".join(LINK.format(table=table, side=side, column=column)
+                               for side, column in sides)
+    columns = ", ".join(c for c in target.columns if c != "valid_to")
+    return CASCADE.format(ended=ended, links=links, table=table, columns=columns)
+
+
 def _upsert_sql(table: str, target: Target) -> str:
     keep = target.start_column
     return UPSERT.format(
@@ -91,6 +132,12 @@ def apply_staged(cursor: psycopg.Cursor[Any], institution_id: int, extract_id: i
         written = _count(cursor)
         cursor.execute(_close_sql(table, target, full), params)
         result[table] = {"written": written, "closed": _count(cursor)}
+    if not full:
+        # A full extract needs no cascade: a link to what it omits must be omitted too
+        # (checks.check_references), and is closed as missing.
+        for table, sides in CASCADES:
+            cursor.execute(_cascade_sql(table, sides), params)
+            result[table]["closed"] += _count(cursor)
     return result
 
 

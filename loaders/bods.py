@@ -32,9 +32,9 @@ from referencing import Registry, Resource
 from loaders.bods_mapping import (
     is_closed, is_named, ownership_parts, parties, record_kind, to_records,
 )
-from loaders.errors import MAX_REPORTED, rejected
+from loaders.errors import MAX_REPORTED, clip, rejected
 from loaders.reader import (
-    MAX_LINE_BYTES, NUL_ESCAPE, NUL_MESSAGE, has_nul, open_extract, raw_lines,
+    MAX_LINE_BYTES, NUL_ESCAPE, NUL_MESSAGE, first_line, has_nul, open_extract, raw_lines,
 )
 
 SCHEMA_FILES = ("statement.json", "components.json", "entity-record.json", "person-record.json",
@@ -237,12 +237,11 @@ class BodsSource:
     def statements(self) -> Iterator[Statement]:
         """(position, statement, why it could not be read): array index from 1, or line number."""
         try:
-            with open_extract(self.path) as stream:
-                head = stream.peek(64) if hasattr(stream, "peek") else b""
-                if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
+            if first_line(self.path).startswith(b"["):
+                with open_extract(self.path) as stream:
                     for number, data in ArrayReader(stream).elements():
                         yield number, *_load(data)
-                    return
+                return
         except READ_ERRORS as error:
             raise rejected(f"the gzip stream is truncated or corrupt ({error})") from error
         for number, line in raw_lines(self.path):
@@ -297,7 +296,7 @@ def _describe(statement: Any, error: str, shown: int) -> str:
     if shown >= MAX_REPORTED:
         return "not valid BODS 0.4"
     name = statement.get("statementId") if isinstance(statement, dict) else None
-    return f"statement {name}: {error}" if name else error
+    return f"statement {clip(str(name))}: {error}" if name else error
 
 
 def _choose(latest: dict[str, _Latest], plan: Plan) -> None:
@@ -350,14 +349,17 @@ def _rank(record: _Latest) -> tuple[bool, str, int]:
 
 
 def _latest_date(statement: dict[str, Any]) -> str:
-    """The latest date a statement knows of: when it was made and published, and start and
-    founding dates it reports (some registers record interests that start after the statement)."""
+    """The latest date a statement knows of: when it was made and published, and start, end
+    and founding dates it reports (some registers record interests that start, or end, after
+    the statement)."""
     details = statement["recordDetails"]
+    interests = details.get("interests", [])
     dates: list[str] = [
         statement["statementDate"][:10],
         (statement.get("publicationDetails") or {}).get("publicationDate", "")[:10],
         details.get("foundingDate") or "",
-        *(i.get("startDate") or "" for i in details.get("interests", []))]
+        *(i.get("startDate") or "" for i in interests),
+        *(i.get("endDate") or "" for i in interests)]
     return max(dates)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import psycopg
 
-from loaders.errors import ErrorReport, Problem
+from loaders.errors import ErrorReport, Problem, echo
 
 DUPLICATES = """
 SELECT ref, array_agg(line ORDER BY line) FROM {stg} GROUP BY ref HAVING count(*) > 1 LIMIT 1000
@@ -53,6 +53,62 @@ def check_references(cursor: psycopg.Cursor[Any], report: ErrorReport, instituti
         cursor.execute(sql, {"full": full, "institution": institution_id})
         for line, ref, missing in cursor.fetchall():
             what = "entity" if kind else target.rstrip("s").replace("ie", "y")
-            report.add(Problem(line, ref, field, f"refers to {what} '{missing}', which this "
+            report.add(Problem(line, ref, field, f"refers to {what} {echo(missing)}, which this "
                                "extract does not contain and the institution has not reported",
+                               "reference"))
+
+
+# A close record must end something open: one that names an unknown or already closed id is
+# a mistake in the bank's data (a typo, a record sent twice), not a no-op to pass over.
+NOT_OPEN = """
+SELECT s.line, s.ref, c.id IS NOT NULL, c.{end} FROM {stg} s
+LEFT JOIN {table} c ON c.institution_id = %(institution)s AND c.ref = s.ref
+     AND c.superseded_at IS NULL
+WHERE s.op = 'close' AND (c.id IS NULL OR c.{end} IS NOT NULL)
+ORDER BY s.line LIMIT 1000
+"""
+CLOSES = [("parties", "valid_to", "party"), ("accounts", "closed_on", "account"),
+          ("account_roles", "valid_to", "role"), ("ownership_interests", "valid_to", "ownership")]
+
+
+def check_closes(cursor: psycopg.Cursor[Any], report: ErrorReport, institution_id: int) -> None:
+    for table, end, what in CLOSES:
+        cursor.execute(NOT_OPEN.format(stg=f"stg_{table}", table=table, end=end),
+                       {"institution": institution_id})
+        for line, ref, known, ended in cursor.fetchall():
+            why = f"was already closed on {ended}" if known else "the institution has not reported"
+            report.add(Problem(line, ref, "op", f"closes {what} {echo(ref)}, which {why}: "
+                               "only what is open can be closed", "reference"))
+
+
+# In a delta, an open role or ownership must hang on an open account and open parties: on
+# neither one closed in the registry (and not sent again), nor one this delta closes.
+CLOSED_REF = """
+SELECT s.line, s.ref, s.{column} FROM {stg} s
+WHERE s.op = 'upsert' AND s.valid_to IS NULL
+  AND (EXISTS (SELECT 1 FROM {target_stg} t WHERE t.ref = s.{column} AND {closed_in_stg})
+    OR (NOT EXISTS (SELECT 1 FROM {target_stg} t WHERE t.ref = s.{column} AND t.op = 'upsert')
+        AND EXISTS (SELECT 1 FROM {target} c WHERE c.institution_id = %(institution)s
+          AND c.ref = s.{column} AND c.superseded_at IS NULL AND c.{end} IS NOT NULL)))
+ORDER BY s.line LIMIT 1000
+"""
+# How a staged party or account is closed: a party only by a close record, an account also
+# by being sent with its closed_on.
+CLOSED_IN_STAGING = {"parties": "t.op = 'close'",
+                     "accounts": "(t.op = 'close' OR t.closed_on IS NOT NULL)"}
+ENDS = {"parties": "valid_to", "accounts": "closed_on"}
+
+
+def check_closed_references(cursor: psycopg.Cursor[Any], report: ErrorReport,
+                            institution_id: int) -> None:
+    for table, column, target, field, _ in REFERENCES:
+        cursor.execute(CLOSED_REF.format(
+            stg=f"stg_{table}", column=column, target_stg=f"stg_{target}", target=target,
+            closed_in_stg=CLOSED_IN_STAGING[target], end=ENDS[target]),
+            {"institution": institution_id})
+        what = target.rstrip("s").replace("ie", "y")
+        for line, ref, closed in cursor.fetchall():
+            report.add(Problem(line, ref, field, f"refers to {what} {echo(closed)}, which is "
+                               "closed (or this delta closes it): an open link needs an open "
+                               f"{what}; send it with its 'to' date, or reopen the {what}",
                                "reference"))

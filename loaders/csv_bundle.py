@@ -22,8 +22,8 @@ from typing import IO, Any
 
 import orjson
 
-from loaders.errors import rejected
-from loaders.reader import parse_line
+from loaders.errors import clip, echo, rejected
+from loaders.reader import MAX_RATIO, MAX_UNCOMPRESSED, RATIO_FLOOR, parse_line
 
 HEADER_MEMBER = "header.json"
 RECORD_FILES = ("person", "entity", "account", "role", "ownership")
@@ -35,13 +35,8 @@ ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 # 5 files x 10^8 stays below 2^31.
 ROW_SPAN = 100_000_000
 HEADER_POSITION = 1
-# Zip bomb guards. The largest bank books are a few GiB of CSV; 20 GiB leaves room for growth
-# and still stops an archive that would fill the disk of the loader.
-MAX_UNCOMPRESSED = 20 * 1024**3
-# Real CSV deflates about 5-20:1; far above that it is a bomb, not a spreadsheet. Members under
-# RATIO_FLOOR cannot do harm, and tiny ones have noisy ratios.
-MAX_RATIO = 200
-RATIO_FLOOR = 1024 * 1024
+# Zip bomb guards (MAX_UNCOMPRESSED, MAX_RATIO, RATIO_FLOOR) are those of gzip files, in
+# loaders/reader.py: real CSV deflates about 5-20:1 too.
 MAX_HEADER_BYTES = 64 * 1024
 # The same limit as one JSON Lines line; csv's own field limit (128 KiB) applies within it.
 MAX_ROW_CHARS = 1024 * 1024
@@ -50,6 +45,7 @@ NOT_UTF8 = re.compile("[\udc80-\udcff]")
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 # Spreadsheets run a cell that starts with one of these as a formula (OWASP "CSV injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MAX_NUMBER_CHARS = 40
 
 SourceRecord = tuple[int, dict[str, Any] | None, str | None]
 
@@ -96,7 +92,7 @@ def _identifiers(cell: str) -> Any:
 def _identifier(item: str) -> dict[str, str]:
     parts = [part.strip() for part in item.split(":", 2)]
     if len(parts) != 3:
-        raise CellError(f"'{item.strip()}' is not scheme:country:value")
+        raise CellError(f"{echo(item.strip())} is not scheme:country:value")
     scheme, country, value = parts
     return {"scheme": scheme, "value": value, **({"country": country} if country else {})}
 
@@ -110,6 +106,11 @@ def _number(cell: str) -> Any:
     text = cell.strip()
     if not NUMBER.fullmatch(text):
         return cell
+    # A share or vote is 0-100 with a few decimals; Python refuses to read an integer of
+    # over 4,300 digits, and nobody means one.
+    if len(text) > MAX_NUMBER_CHARS:
+        raise CellError(f"{clip(text, 20)} is not a percentage (longer than {MAX_NUMBER_CHARS} "
+                        "characters)")
     return int(text) if text.lstrip("+-").isdigit() else float(text)
 
 
@@ -179,10 +180,10 @@ def check_members(infos: list[zipfile.ZipInfo]) -> None:
     for info in infos:
         name = info.filename
         if "/" in name or "\\" in name:
-            raise rejected(f"member '{name}' is inside a folder: put header.json and the CSV "
+            raise rejected(f"member {echo(name)} is inside a folder: put header.json and the CSV "
                            "files at the top level of the zip")
         if name not in MEMBERS:
-            raise rejected(f"unknown member '{name}': a bundle holds only {', '.join(MEMBERS)}")
+            raise rejected(f"unknown member {echo(name)}: a bundle holds only {', '.join(MEMBERS)}")
         if name in seen:
             raise rejected(f"member '{name}' appears more than once")
         seen.add(name)
@@ -318,7 +319,7 @@ class CsvMember:
         known = COLUMNS[self.kind]
         for name in columns:
             if name not in known:
-                raise self.fail(f"unknown column {name!r}; {self.name} has the columns "
+                raise self.fail(f"unknown column {echo(name)}; {self.name} has the columns "
                                 f"{', '.join(known)}")
         if len(set(columns)) != len(columns):
             raise self.fail("a column name appears more than once")

@@ -20,10 +20,12 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from loaders.apply import apply_staged
-from loaders.checks import check_duplicates, check_references
-from loaders.errors import ErrorReport, ExtractRejected, Problem, rejected
+from loaders.checks import (
+    check_closed_references, check_closes, check_duplicates, check_references,
+)
+from loaders.errors import MAX_MESSAGE, ErrorReport, ExtractRejected, Problem, clip, echo, rejected
 from loaders.locks import extract_lock
-from loaders.schemas import CLOSE_SCHEMA, HEADER_SCHEMA, RECORD_SCHEMAS
+from loaders.schemas import CLOSE_SCHEMA, HEADER_SCHEMA, MAX_REF, RECORD_SCHEMAS
 from loaders.sources import RecordSource, open_source
 from loaders.staging import Stager, create_staging, stager
 from loaders.tables import TARGETS, close_key
@@ -31,6 +33,8 @@ from registry.models import Extract, Institution
 
 Progress = Callable[[int], None]
 PROGRESS_EVERY = 1000
+# How the key of a role or an ownership is made, for messages.
+KEY_SHAPES = {"role": "account|party|role", "ownership": "owner|owned"}
 
 
 @dataclass
@@ -66,7 +70,7 @@ def read_header(source: RecordSource) -> Header:
     try:
         data = HEADER_SCHEMA.load(value)
     except ValidationError as err:
-        raise rejected(f"header: {err.messages}", "header", number) from err
+        raise rejected(f"header: {clip(str(err.messages), MAX_MESSAGE - 10)}", "header", number) from err
     return Header(data["institution"], data["kind"], data["as_of"], data["sequence"], data["counts"])
 
 
@@ -88,8 +92,10 @@ def stage_records(source: RecordSource, out: Stager, report: ErrorReport, header
             report.add(Problem(number, None, None, error or "unreadable", "syntax"))
             continue
         kind = value.get("record")
-        if kind not in TARGETS:
-            report.add(Problem(number, _rid(value), "record", f"unknown record type {kind!r}", "record"))
+        # Not `kind in TARGETS` alone: a list or an object cannot be looked up in a dict.
+        if not isinstance(kind, str) or kind not in TARGETS:
+            report.add(Problem(number, _rid(value), "record", f"unknown record type {echo(kind)} "
+                               f"(one of {', '.join(TARGETS)})", "record"))
             continue
         seen[kind] += 1
         _stage_one(number, kind, value, out, report, header)
@@ -118,7 +124,8 @@ def _stage_one(number: int, kind: str, value: dict[str, Any], out: Stager, repor
         if key is None:
             report.add(Problem(number, _rid(value), None, "a close record must name what it closes", "record"))
             return
-        out.write(target, number, key, None, "close", (None,) * len(target.columns))
+        if _key_fits(number, kind, key, report):
+            out.write(target, number, key, None, "close", (None,) * len(target.columns))
         return
     try:
         data = RECORD_SCHEMAS[kind].load(value)
@@ -127,15 +134,29 @@ def _stage_one(number: int, kind: str, value: dict[str, Any], out: Stager, repor
         return
     for problem in date_problems(kind, data, header.as_of):
         report.add(Problem(number, _rid(value), problem[0], problem[1], "date"))
-    out.write(target, number, target.key(data), record_hash(value), "upsert", target.to_row(data))
+    key = target.key(data)
+    if _key_fits(number, kind, key, report):
+        out.write(target, number, key, record_hash(value), "upsert", target.to_row(data))
+
+
+def _key_fits(number: int, kind: str, key: str, report: ErrorReport) -> bool:
+    """Roles and ownerships are keyed by ids joined with "|"; each id fits the registry's
+    column, but two long ones together may not."""
+    if len(key) <= MAX_REF:
+        return True
+    report.add(Problem(number, key, None, f"its key {KEY_SHAPES.get(kind, 'id')} is {len(key)} "
+                       f"characters long; the registry keeps keys of at most {MAX_REF}: use "
+                       "shorter ids", "invalid"))
+    return False
 
 
 def date_problems(kind: str, data: dict[str, Any], as_of: date) -> list[tuple[str, str]]:
-    """Dates no bank can truthfully report on `as_of`."""
+    """Dates no bank can truthfully report on `as_of`. An end in the future would also be
+    for ever out of reach: closing marks only what is still open."""
     problems = []
     for name in ("opened_on", "incorporated_on", "from_", "closed_on", "to"):
         value = data.get(name)
-        if value is not None and name in ("opened_on", "incorporated_on", "from_") and value > as_of:
+        if value is not None and value > as_of:
             problems.append((name.rstrip("_"), f"{value} is after the extract's as_of {as_of}"))
     birth = data.get("birth_date")
     if birth and not (1880 <= int(birth[:4]) <= as_of.year):
@@ -156,6 +177,15 @@ def _add_messages(report: ErrorReport, line: int, rid: str | None, messages: Any
             _add_messages(report, line, rid, inner, f"{prefix}[{index}]")
     else:
         report.add(Problem(line, rid, prefix or None, str(messages), "invalid"))
+
+
+def check_delta_closes(cursor: psycopg.Cursor[Any], report: ErrorReport, institution_id: int,
+                       fmt: str) -> None:
+    check_closed_references(cursor, report, institution_id)
+    # A register's BODS file closes persons and entities it once published, whether or not
+    # this registry ever held them (docs/formats.md): there a close of nothing changes nothing.
+    if fmt != "bods":
+        check_closes(cursor, report, institution_id)
 
 
 def check_counts(header: Header, seen: dict[str, int], report: ErrorReport) -> None:
@@ -282,6 +312,8 @@ class ExtractLoader:
                 check_counts(header, seen, report)
                 check_duplicates(cursor, report)
                 check_references(cursor, report, institution_id, header.kind == "full")
+                if header.kind == "delta":
+                    check_delta_closes(cursor, report, institution_id, source.format)
                 if report:
                     conn.rollback()
                     return self._reject_by_id(extract_id, report)

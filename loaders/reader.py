@@ -7,6 +7,7 @@ over-long lines, JSON nested too deep, an empty file.
 from __future__ import annotations
 
 import gzip
+import io
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,15 +20,69 @@ from loaders.errors import rejected
 MAX_LINE_BYTES = 1024 * 1024
 MAX_DEPTH = 8
 GZIP_MAGIC = b"\x1f\x8b"
+# Bomb guards, the same for a gzip file as for a zip bundle (loaders/csv_bundle.py). The
+# largest bank books are a few GiB of records; 20 GiB leaves room for growth and still stops
+# a file that would keep the worker busy for days.
+MAX_UNCOMPRESSED = 20 * 1024**3
+# Real extracts deflate about 5-20:1; far above that it is a bomb, not an extract. Below
+# RATIO_FLOOR nothing can do harm, and small files have noisy ratios.
+MAX_RATIO = 200
+RATIO_FLOOR = 1024 * 1024
+INFLATE_BUFFER = 64 * 1024
 
 
 def open_extract(path: Path) -> IO[bytes]:
     with open(path, "rb") as probe:
         magic = probe.read(2)
     if magic == GZIP_MAGIC:
-        # typeshed does not count a GzipFile as an IO[bytes]; it reads like one.
-        return cast(IO[bytes], gzip.GzipFile(path, "rb"))
+        size = path.stat().st_size
+        limit = min(MAX_UNCOMPRESSED, max(RATIO_FLOOR, MAX_RATIO * size))
+        inflated = _Inflated(gzip.GzipFile(path, "rb"), limit, size)
+        # typeshed does not count a BufferedReader over a RawIOBase as an IO[bytes]; it is one.
+        return cast(IO[bytes], io.BufferedReader(inflated, INFLATE_BUFFER))
     return open(path, "rb")
+
+
+class _Inflated(io.RawIOBase):
+    """A gzip stream that counts what it inflates, and stops at `limit` bytes: a gzip
+    header cannot be trusted to say how big its content is, so it is counted as it is read."""
+
+    def __init__(self, stream: gzip.GzipFile, limit: int, size: int) -> None:
+        self.stream = stream
+        self.limit = limit
+        self.size = size
+        self.inflated = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self.stream.readinto(buffer)
+        self.inflated += count
+        if self.inflated > self.limit:
+            raise rejected(self._too_big())
+        return count
+
+    def _too_big(self) -> str:
+        if self.limit == MAX_UNCOMPRESSED:
+            return f"the gzip file expands to more than {MAX_UNCOMPRESSED} bytes; split it into deltas"
+        return (f"the gzip file expands more than {MAX_RATIO}:1 ({self.size} bytes to over "
+                f"{self.inflated} so far), far more than any real extract (a gzip bomb?)")
+
+    def close(self) -> None:
+        self.stream.close()
+        super().close()
+
+
+def first_line(path: Path) -> bytes:
+    """The first line that is not blank, without a byte-order mark or surrounding white space;
+    at most MAX_LINE_BYTES of it. Empty if there is none."""
+    with open_extract(path) as stream:
+        for line in iter(lambda: stream.readline(MAX_LINE_BYTES + 1), b""):
+            content = line.strip(b" \t\r\n").removeprefix(b"\xef\xbb\xbf").strip(b" \t\r\n")
+            if content:
+                return content
+    return b""
 
 
 def raw_lines(path: Path) -> Iterator[tuple[int, bytes]]:

@@ -16,6 +16,8 @@ from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 from stdnum import lei as stdnum_lei
 
+from loaders.errors import echo
+
 ACCOUNT_TYPES = ("current", "savings", "deposit", "securities", "loan", "payment", "e_money",
                  "crypto", "safe_deposit_box")
 ROLES = ("holder", "co_holder", "authorised_signatory", "legal_representative",
@@ -30,8 +32,14 @@ INTEREST_TYPES = (
     "unpublishedInterest", "enjoymentAndUseOfAssets", "rightToProfitOrIncomeFromAssets",
     "nominee", "nominator",
 )
-PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-REF = validate.Length(min=1, max=200)
+# ASCII digits, the whole text: `\d` also matches Arabic-Indic digits and `$` a final newline,
+# which then overflowed the 10-character column.
+PARTIAL_DATE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# The registry joins ids with "|" into the keys of roles and ownerships (account|party|role):
+# an id holding one could name another record's key.
+KEY_SEPARATOR = "|"
+MAX_REF = 200
 
 
 # Sets, not pycountry lookups: a national book checks millions of codes.
@@ -41,17 +49,81 @@ CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
 
 def _country(value: str) -> None:
     if value not in COUNTRIES:
-        raise ValidationError(f"'{value}' is not an ISO 3166 alpha-2 country code")
+        raise ValidationError(f"{echo(value)} is not an ISO 3166 alpha-2 country code")
 
 
 def _currency(value: str) -> None:
     if value not in CURRENCIES:
-        raise ValidationError(f"'{value}' is not an ISO 4217 currency code")
+        raise ValidationError(f"{echo(value)} is not an ISO 4217 currency code")
 
 
-def _lei(value: str) -> None:
-    if not stdnum_lei.is_valid(value):
-        raise ValidationError("not a valid LEI (ISO 17442 check digits)")
+class Text(fields.String):
+    """Text with the spaces around it removed, which must leave something: a name or an id
+    of only spaces names nobody."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kw).strip()
+        if not text:
+            raise ValidationError("may not be empty or only spaces")
+        return text
+
+
+class Ref(Text):
+    """An institution's own reference for a record: what keys and references are made of."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(validate=validate.Length(max=MAX_REF), **kw)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kw)
+        if KEY_SEPARATOR in text:
+            raise ValidationError(f"may not contain '{KEY_SEPARATOR}' (the registry joins ids "
+                                  "with it into the keys of roles and ownerships)")
+        return text
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: marshmallow's own also takes 1, "yes" and "on", and a PEP
+    flag is too important to guess at. (The CSV bundle turns its true/false cells into
+    booleans before validation.)"""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> bool:
+        if value is True or value is False:
+            return value
+        raise self.make_error("invalid", input=value)
+
+
+class StrictInteger(fields.Integer):
+    """A JSON integer only: not 2.9 (read as 2), not "3"."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(strict=True, **kw)
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, float):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
+class IsoDate(fields.Date):
+    """YYYY-MM-DD only. Python also reads 20260101 and 2026-W01-1 as dates; banks must not
+    come to rely on that."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> Any:
+        if isinstance(value, str) and not ISO_DATE.fullmatch(value):
+            raise self.make_error("invalid", input=value)
+        return super()._deserialize(value, attr, data, **kw)
+
+
+class Lei(fields.String):
+    """Stored in the compact upper-case form (no spaces): it fits the 20-character column and
+    the same LEI always compares equal."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kw)
+        if not stdnum_lei.is_valid(text):
+            raise ValidationError("not a valid LEI (ISO 17442 check digits)")
+        return str(stdnum_lei.compact(text))
 
 
 class Country(fields.String):
@@ -66,7 +138,7 @@ class PartialDate(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
         text = super()._deserialize(value, attr, data, **kw)
-        if not PARTIAL_DATE.match(text):
+        if not PARTIAL_DATE.fullmatch(text):
             raise ValidationError("expected YYYY, YYYY-MM or YYYY-MM-DD")
         parts = [int(p) for p in text.split("-")] + [1, 1]
         try:
@@ -100,8 +172,8 @@ class Share(Schema):
     min = fields.Float(validate=validate.Range(0, 100))
     max = fields.Float(validate=validate.Range(0, 100))
     # "More than 25 %" (BODS exclusiveMinimum) is not "25 % or more": a bound not included.
-    min_exclusive = fields.Boolean()
-    max_exclusive = fields.Boolean()
+    min_exclusive = StrictBoolean()
+    max_exclusive = StrictBoolean()
 
     @validates_schema
     def _shape(self, data: dict[str, Any], **_: Any) -> None:
@@ -159,7 +231,7 @@ def _identifier(item: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
         elif longest is None:
             cleaned[key] = text.strip().upper()
             if cleaned[key] not in COUNTRIES:
-                problems[key] = [f"'{cleaned[key]}' is not an ISO 3166 alpha-2 country code"]
+                problems[key] = [f"{echo(cleaned[key])} is not an ISO 3166 alpha-2 country code"]
         elif not 1 <= len(text) <= longest:
             problems[key] = [f"Length must be between 1 and {longest}."]
         else:
@@ -177,55 +249,55 @@ class RecordSchema(Schema):
 
 class HeaderSchema(RecordSchema):
     format = fields.String(required=True, validate=validate.Equal("registry-extract"))
-    version = fields.Integer(required=True, validate=validate.Equal(1))
+    version = StrictInteger(required=True, validate=validate.Equal(1))
     institution = fields.String(required=True, validate=validate.Length(min=8, max=20))
     kind = fields.String(required=True, validate=validate.OneOf(["full", "delta"]))
-    as_of = fields.Date(required=True)
-    sequence = fields.Integer(required=True, validate=validate.Range(min=1))
+    as_of = IsoDate(required=True)
+    sequence = StrictInteger(required=True, validate=validate.Range(min=1))
     counts = fields.Dict(keys=fields.String(validate=validate.OneOf(
         ["person", "entity", "account", "role", "ownership"])),
-        values=fields.Integer(validate=validate.Range(min=0)), required=True)
+        values=StrictInteger(validate=validate.Range(min=0)), required=True)
 
 
-NAME = validate.Length(min=1, max=500)
+NAME = validate.Length(max=500)
 
 
 class PersonSchema(RecordSchema):
-    id = fields.String(required=True, validate=REF)
-    given_names = fields.String(allow_none=True, validate=NAME)
-    family_name = fields.String(allow_none=True, validate=NAME)
-    full_name = fields.String(required=True, validate=NAME)
-    other_names = fields.List(fields.String(validate=NAME), load_default=list)
+    id = Ref(required=True)
+    given_names = Text(allow_none=True, validate=NAME)
+    family_name = Text(allow_none=True, validate=NAME)
+    full_name = Text(required=True, validate=NAME)
+    other_names = fields.List(Text(validate=NAME), load_default=list)
     birth_date = PartialDate(allow_none=True)
-    birth_place = fields.String(allow_none=True, validate=NAME)
+    birth_place = Text(allow_none=True, validate=NAME)
     nationalities = fields.List(Country(), load_default=list)
     residence_country = Country(allow_none=True)
     address = fields.String(allow_none=True, validate=validate.Length(max=1000))
     identifiers = Identifiers(load_default=list)
-    pep = fields.Boolean(load_default=False)
+    pep = StrictBoolean(load_default=False)
 
 
 class EntitySchema(RecordSchema):
-    id = fields.String(required=True, validate=REF)
-    name = fields.String(required=True, validate=NAME)
-    other_names = fields.List(fields.String(validate=NAME), load_default=list)
-    legal_form = fields.String(allow_none=True, validate=NAME)
+    id = Ref(required=True)
+    name = Text(required=True, validate=NAME)
+    other_names = fields.List(Text(validate=NAME), load_default=list)
+    legal_form = Text(allow_none=True, validate=NAME)
     registration_number = fields.String(allow_none=True, validate=validate.Length(max=100))
     registration_country = Country(allow_none=True)
-    lei = fields.String(allow_none=True, validate=_lei)
-    incorporated_on = fields.Date(allow_none=True)
+    lei = Lei(allow_none=True)
+    incorporated_on = IsoDate(allow_none=True)
     address = fields.String(allow_none=True, validate=validate.Length(max=1000))
 
 
 class AccountSchema(RecordSchema):
-    id = fields.String(required=True, validate=REF)
+    id = Ref(required=True)
     iban = Iban(allow_none=True)
-    number = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
+    number = Text(allow_none=True, validate=validate.Length(max=64))
     bic = Bic(allow_none=True)
     currency = fields.String(allow_none=True, validate=_currency)
     type = fields.String(required=True, validate=validate.OneOf(ACCOUNT_TYPES))
-    opened_on = fields.Date(allow_none=True)
-    closed_on = fields.Date(allow_none=True)
+    opened_on = IsoDate(allow_none=True)
+    closed_on = IsoDate(allow_none=True)
 
     @validates_schema
     def _number_and_dates(self, data: dict[str, Any], **_: Any) -> None:
@@ -237,11 +309,11 @@ class AccountSchema(RecordSchema):
 
 
 class RoleSchema(RecordSchema):
-    account = fields.String(required=True, validate=REF)
-    party = fields.String(required=True, validate=REF)
+    account = Ref(required=True)
+    party = Ref(required=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    from_ = fields.Date(data_key="from", allow_none=True)
-    to = fields.Date(allow_none=True)
+    from_ = IsoDate(data_key="from", allow_none=True)
+    to = IsoDate(allow_none=True)
 
     @validates_schema
     def _period(self, data: dict[str, Any], **_: Any) -> None:
@@ -250,14 +322,14 @@ class RoleSchema(RecordSchema):
 
 
 class OwnershipSchema(RecordSchema):
-    owner = fields.String(required=True, validate=REF)
-    owned = fields.String(required=True, validate=REF)
+    owner = Ref(required=True)
+    owned = Ref(required=True)
     share = fields.Nested(Share, allow_none=True)
     voting = fields.Nested(Share, allow_none=True)
     interests = fields.List(fields.String(validate=validate.OneOf(INTEREST_TYPES)), load_default=list)
-    direct = fields.Boolean(allow_none=True)
-    from_ = fields.Date(data_key="from", allow_none=True)
-    to = fields.Date(allow_none=True)
+    direct = StrictBoolean(allow_none=True)
+    from_ = IsoDate(data_key="from", allow_none=True)
+    to = IsoDate(allow_none=True)
 
     @validates_schema
     def _not_self(self, data: dict[str, Any], **_: Any) -> None:
@@ -270,14 +342,14 @@ class OwnershipSchema(RecordSchema):
 class CloseSchema(RecordSchema):
     """`"op": "close"` in a delta names what to end and nothing else."""
 
-    id = fields.String(validate=REF)
-    account = fields.String(validate=REF)
-    party = fields.String(validate=REF)
+    id = Ref()
+    account = Ref()
+    party = Ref()
     role = fields.String(validate=validate.OneOf(ROLES))
-    owner = fields.String(validate=REF)
-    owned = fields.String(validate=REF)
+    owner = Ref()
+    owned = Ref()
     # Closes the declared indirect interest of owner in owned (false) rather than the direct one.
-    direct = fields.Boolean(allow_none=True)
+    direct = StrictBoolean(allow_none=True)
 
 
 RECORD_SCHEMAS: dict[str, Schema] = {

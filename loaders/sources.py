@@ -16,8 +16,10 @@ import orjson
 from loaders.bods import BodsSource
 from loaders.csv_bundle import CsvBundleSource, is_bundle
 from loaders.errors import rejected
-from loaders.reader import MAX_LINE_BYTES, open_extract, parse_line, raw_lines
+from loaders.reader import first_line, parse_line, raw_lines
 
+# The formats the registry reads (the `format` of an extract), told apart by content.
+FORMATS = ("jsonl", "csv-bundle", "bods")
 # (position of the record in the file, the record or None, why it could not be read)
 SourceRecord = tuple[int, dict[str, Any] | None, str | None]
 
@@ -62,8 +64,8 @@ def detect_format(path: Path) -> str:
         if is_bundle(probe.read(4)):
             return "csv-bundle"
     try:
-        with open_extract(path) as stream:
-            first = stream.readline(MAX_LINE_BYTES + 1).lstrip(b"\xef\xbb\xbf \t\r\n")
+        # Blank lines first are no format's content: a BODS array may follow them.
+        first = first_line(path)
     except (OSError, EOFError, zlib.error, gzip.BadGzipFile):
         return "jsonl"
     if first.startswith(b"["):

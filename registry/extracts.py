@@ -13,7 +13,8 @@ from typing import IO, Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from registry.errors import NotFound, RegistryError
+from loaders.sources import FORMATS
+from registry.errors import InvalidRequest, NotFound, RegistryError
 from registry.models import Extract
 
 CHUNK = 1 << 20
@@ -50,6 +51,20 @@ def store_upload(stream: IO[bytes], folder: Path, limit: int) -> tuple[Path, str
         raise EmptyUpload("The request body was empty; send the extract file as the body.")
     partial.rename(final)
     return final, digest.hexdigest(), size
+
+
+# What an uploader may declare; the loader tells the formats apart by content either way.
+UPLOAD_FORMATS = ("auto", *FORMATS)
+
+
+def upload_format(declared: str | None) -> str:
+    """The format an upload declares (`?format=`), checked before its body is stored."""
+    if declared is None:
+        return "auto"
+    if declared not in UPLOAD_FORMATS:
+        raise InvalidRequest(f"Unknown format; give one of {', '.join(UPLOAD_FORMATS)}, or "
+                             "leave it out: the registry recognises the format by its content.")
+    return declared
 
 
 class ExtractService:

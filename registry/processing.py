@@ -10,8 +10,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import orjson
+import psycopg
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
+from loaders.errors import internal_error
 from loaders.locks import extract_lock
 from loaders.pipeline import ExtractLoader, LoadResult
 from registry.scorecard import store_scorecard
@@ -55,8 +59,44 @@ def _process_one(engine: Engine, extract_id: int, path: Path, code: str) -> tupl
         if status not in UNFINISHED_STATUSES:
             return True, None
         log.info("extract %d of %s: loading %s", extract_id, code, path.name)
-        result = ExtractLoader(engine).load(path, uploader=code, extract_id=extract_id)
-        if result.status == "applied":
-            store_scorecard(engine, extract_id)
+        try:
+            result = ExtractLoader(engine).load(path, uploader=code, extract_id=extract_id)
+            if result.status == "applied":
+                store_scorecard(engine, extract_id)
+        except Exception as error:
+            if _lost_database(error):
+                raise  # not the file's fault: left unfinished, it is loaded again at the next poll
+            # One file the loader cannot cope with must not stop every bank's uploads: left
+            # unfinished it would be taken up first, and fail, at every poll for ever.
+            log.exception("extract %d of %s: internal error while loading", extract_id, code)
+            result = reject_unfinished(engine, extract_id)
         log.info("extract %d: %s", extract_id, result.status)
         return True, result
+
+
+def _lost_database(error: BaseException) -> bool:
+    """Whether Postgres went away (restarted, shut down, the connection broke) rather than
+    refused something of this extract: SQLSTATE classes 08 and 57P, or none at all."""
+    cause = getattr(error, "orig", None) or error
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if not isinstance(cause, psycopg.OperationalError):
+        return False
+    state = cause.sqlstate
+    return state is None or state.startswith(("08", "57P"))
+
+
+def reject_unfinished(engine: Engine, extract_id: int) -> LoadResult:
+    """Rejects the extract with an internal error, unless it is finished already (applied,
+    when the failure came after, in the scorecard: what was applied stays). An unfinished
+    one's apply transaction has rolled back, so as a rejected extract it changed nothing."""
+    report = internal_error()
+    with engine.begin() as conn:
+        conn.execute(text(
+            "UPDATE extracts SET status = 'rejected', errors = :errors, finished_at = now() "
+            "WHERE id = :id AND status = ANY(:unfinished)"),
+            {"errors": orjson.dumps(report.as_json()).decode(), "id": extract_id,
+             "unfinished": list(UNFINISHED_STATUSES)})
+        status = str(conn.execute(text("SELECT status FROM extracts WHERE id = :id"),
+                                  {"id": extract_id}).scalar())
+    return LoadResult(extract_id, status, report=report if status == "rejected" else None)

@@ -31,7 +31,12 @@ def run_worker(engine: Engine, gateway: SearchGateway, once: bool = False, inter
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)
     _warn_if_index_is_older(gateway)
     while not stopping:
-        process_uploads(engine)
+        try:
+            process_uploads(engine)
+        except Exception:
+            # Each extract's own failures are handled in process_uploads; this is the rest
+            # (Postgres away while listing): log it and poll again, as for Elasticsearch.
+            log.exception("processing uploads failed; trying again at the next poll")
         try:
             indexed = drain_outbox(engine, gateway)
             if indexed:

@@ -8,17 +8,22 @@ from flask.typing import ResponseReturnValue
 from loaders.errors import ErrorReport, Problem
 from registry.api import blueprint
 from registry.auth import INSTITUTION, allow
-from registry.extracts import ExtractService, describe, store_upload
+from registry.extracts import ExtractService, describe, store_upload, upload_format
 
 
 @blueprint.post("/extracts")
 @allow(INSTITUTION)
 def upload_extract() -> ResponseReturnValue:
     ext = current_app.extensions["registry"]
+    declared = upload_format(request.args.get("format"))
     path, digest, size = store_upload(request.stream, ext.settings.upload_dir,
                                       ext.settings.max_upload_bytes)
-    extract = ExtractService(ext.session()).receive(g.caller.id, path, digest, size,
-                                                    request.args.get("format", "auto"))
+    try:
+        extract = ExtractService(ext.session()).receive(g.caller.id, path, digest, size, declared)
+    except Exception:
+        # No row points at the file: nobody would ever read or remove it.
+        path.unlink(missing_ok=True)
+        raise
     response = jsonify(describe(extract))
     response.status_code = 202
     response.headers["Location"] = url_for("api.get_extract", extract_id=extract.id)
