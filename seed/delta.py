@@ -28,15 +28,16 @@ _UPDATED, _CLOSED = 0.5, 0.3
 
 
 def delta_records(book: BankBook, fraction: float, step: int, sequence: int,
-                  as_of: date) -> Iterator[Record]:
-    """Records of the delta numbered `sequence`, the `step`-th after the full extract."""
+                  as_of: date, closed_before: frozenset[str] = frozenset()) -> Iterator[Record]:
+    """Records of the delta numbered `sequence`, the `step`-th after the full extract.
+    `closed_before`: accounts earlier deltas closed, which a bank cannot close again."""
     rng = keyed_rng(book.seed, Purpose.DELTA, book.index, sequence)
     changes = round(fraction * book.parties)
     updates = min(round(changes * _UPDATED), book.persons)
     closures = round(changes * _CLOSED)
     for i in sorted(rng.sample(range(book.persons), updates)):
         yield _amended_person(rng, book, i)
-    yield from _closures(rng, book, closures)
+    yield from _closures(rng, book, closures, closed_before)
     for n in range(changes - updates - closures):
         yield from _new_customer(book, step * book.persons + n, as_of)
 
@@ -73,8 +74,10 @@ def _swap_family(full: str, old: str, new: str) -> str:
     return f"{full} {new}"
 
 
-def _closures(rng: random.Random, book: BankBook, count: int) -> Iterator[Record]:
-    closed: set[str] = set()
+def _closures(rng: random.Random, book: BankBook, count: int,
+              closed_before: frozenset[str]) -> Iterator[Record]:
+    closed: set[str] = set(closed_before)
+    count += len(closed_before)
     for _ in range(count * 3):
         if len(closed) >= count or book.parties == 0:
             return

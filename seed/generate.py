@@ -80,6 +80,20 @@ def write_delta(plan: SeedPlan, out_dir: Path, bank_index: int, fraction: float,
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / extract_name(book.bank.bic, sequence, plan.gzip)
     with ExtractWriter(path, plan.gzip) as writer:
-        for record in delta_records(book, fraction, sequence - plan.sequence, sequence, as_of):
+        closed = _closed_by_earlier_deltas(book, fraction, plan.sequence, sequence, as_of)
+        for record in delta_records(book, fraction, sequence - plan.sequence, sequence, as_of, closed):
             writer.write(record)
         return writer.finish(book.bank.bic, "delta", as_of, sequence)
+
+
+def _closed_by_earlier_deltas(book: BankBook, fraction: float, first: int, sequence: int,
+                              as_of: date) -> frozenset[str]:
+    """Accounts the deltas between the full extract and this one close, written again (they
+    are deterministic) as if with the same fraction: the registry refuses to close an account
+    twice, as a bank would not."""
+    closed: set[str] = set()
+    for earlier in range(first + 1, sequence):
+        closed.update(r["id"] for r in delta_records(book, fraction, earlier - first, earlier, as_of,
+                                                     frozenset(closed))
+                      if r.get("op") == "close")
+    return frozenset(closed)

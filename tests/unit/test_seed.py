@@ -321,6 +321,15 @@ def test_successive_deltas_never_reuse_a_new_customer_number(tmp_path: Path) -> 
     assert added[0] and added[1] and not added[0] & added[1]
 
 
+def test_successive_deltas_never_close_an_account_twice(tmp_path: Path) -> None:
+    plan = SeedPlan(parties=200, banks=1)
+    closed = []
+    for sequence in (2, 3, 4):
+        path = write_delta(plan, tmp_path, 0, 0.2, sequence, date(2026, 1, sequence))
+        closed.append({r["id"] for r in read_extract(path)[1:] if r.get("op") == "close"})
+    assert all(closed) and not (closed[0] & closed[1] or closed[0] & closed[2] or closed[1] & closed[2])
+
+
 def test_delta_is_deterministic_and_refuses_to_go_backwards(tmp_path: Path) -> None:
     plan = SeedPlan(parties=500, banks=1)
     first = write_delta(plan, tmp_path / "a", 0, 0.05, 2, date(2026, 1, 15)).read_bytes()
