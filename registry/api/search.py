@@ -26,7 +26,10 @@ from search.names import fold
 from search.queries import EntityQuery, PersonQuery
 
 # C0 and C1 control characters: never part of a name or number, often part of an attack.
+# Lone surrogates (a JSON "\ud83d" without its pair) are no text at all: nothing can encode
+# them, so they failed deep inside as a 500, or as "Elasticsearch cannot be reached".
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class Text(fields.String):
@@ -39,6 +42,8 @@ class Text(fields.String):
         text = super()._deserialize(value, attr, data, **kw)
         if CONTROL.search(text):
             raise ValidationError("control characters are not allowed")
+        if SURROGATE.search(text):
+            raise ValidationError("not valid text: a UTF-16 surrogate without its pair")
         return text
 
 
