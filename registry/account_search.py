@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, literal_column, select
+from sqlalchemy import ColumnElement, Date, bindparam, literal_column, select
 from sqlalchemy.orm import Session
 
 from registry import audit
@@ -134,12 +134,24 @@ _ACCOUNTS_OF_PARTIES = (
     .order_by(Account.opened_on, Account.ref))
 
 
-def accounts_of_parties(session: Session, parties: set[PartyKey]) -> dict[PartyKey, list[dict[str, Any]]]:
-    """Accounts and roles of every shown party, in one query rather than one per result."""
+_DAY = bindparam("day", type_=Date)
+# On `as_of`: the role held then, on an account open then.
+_ACCOUNTS_OF_PARTIES_ON = _ACCOUNTS_OF_PARTIES.where(
+    as_of_clause(AccountRole.valid_from, AccountRole.valid_to, _DAY),
+    as_of_clause(Account.opened_on, Account.closed_on, _DAY))
+
+
+def accounts_of_parties(session: Session, parties: set[PartyKey],
+                        as_of: date | None = None) -> dict[PartyKey, list[dict[str, Any]]]:
+    """Accounts and roles of every shown party, in one query rather than one per result:
+    every one ever reported, with its dates, or those held on `as_of`."""
     if not parties:
         return {}
+    statement, values = _ACCOUNTS_OF_PARTIES, key_arrays(parties)
+    if as_of is not None:
+        statement, values = _ACCOUNTS_OF_PARTIES_ON, {**values, "day": as_of}
     # On the session's connection: plain rows need none of the ORM session's bookkeeping.
-    rows = session.connection().execute(_ACCOUNTS_OF_PARTIES, key_arrays(parties)).all()
+    rows = session.connection().execute(statement, values).all()
     found: dict[PartyKey, list[dict[str, Any]]] = {}
     for a in rows:
         found.setdefault((a.institution_id, a.party_ref), []).append({

@@ -34,7 +34,7 @@ class EntitySearchService:
                          searched_names=[query.name] if query.name else ())
         hits = self.gateway.search(entity_search(query))["hits"]["hits"]
         clusters = merge_entities([_record(query, hit) for hit in hits])[:limit]
-        results = present(self.session, clusters, ENTITY_LIKELY)
+        results = present(self.session, clusters, ENTITY_LIKELY, query.as_of)
         require_approval_to_show(self.session, caller, case, shown_names(results), TAG, client, parameters)
         audit.record(self.session, TAG, "ok", **caller_fields(caller), client_address=client,
                      case_id=case.id, legal_basis=case.legal_basis, parameters=parameters,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -60,7 +61,7 @@ class PersonSearchService:
         hits = self.gateway.search(person_search(query))["hits"]["hits"]
         wanted = analyse_name(query.name)
         clusters = merge_people([_record(query, wanted, hit) for hit in hits])[:limit]
-        return present(self.session, clusters, LIKELY)
+        return present(self.session, clusters, LIKELY, query.as_of)
 
     def _audit(self, caller: Caller, case: Case, client: str | None, parameters: dict[str, Any],
                results: list[dict[str, Any]]) -> None:
@@ -117,12 +118,13 @@ def _key(record: PartyRecord) -> PartyKey:
     return int(institution_id), ref
 
 
-def present(session: Session, clusters: list[Cluster], likely: float) -> list[dict[str, Any]]:
+def present(session: Session, clusters: list[Cluster], likely: float,
+            as_of: date | None = None) -> list[dict[str, Any]]:
     """Clusters as results: the best record's evidence, why records were merged, every
     institution's record (with the registry id of its current version, which a record view
-    takes), and every account any of them holds or stands behind."""
+    takes), and every account any of them holds or stands behind (on `as_of`, if given)."""
     keys = {_key(r) for c in clusters for r in c.records}
-    accounts = accounts_of_parties(session, keys)
+    accounts = accounts_of_parties(session, keys, as_of)
     ids = current_party_ids(session, keys)
     return [{"id": c.best.id, "score": c.score, "likely": c.score >= likely,
              "explanation": [*c.best.explanation, *(f"merged: {why}" for why in c.reasons)],

@@ -34,16 +34,16 @@ class PersonQuery:
 
 
 def validity_filter(as_of: date | None) -> list[dict[str, Any]]:
-    """Only records whose reported period contains `as_of` (default: those still open)."""
+    """Only parties not closed by `as_of` (default: those still open).
+
+    Not "opened by `as_of`" too: a party's `valid_from` is when its bank first reported it,
+    not when the relationship began, so that test dropped every customer of a bank whose
+    first extract came after the date, however old their accounts. What a party held on
+    `as_of` is for its accounts to say (their roles' and accounts' own dates)."""
     if as_of is None:
         return [{"bool": {"must_not": {"exists": {"field": "valid_to"}}}}]
-    day = as_of.isoformat()
-    return [
-        {"bool": {"should": [{"bool": {"must_not": {"exists": {"field": "valid_from"}}}},
-                             {"range": {"valid_from": {"lte": day}}}]}},
-        {"bool": {"should": [{"bool": {"must_not": {"exists": {"field": "valid_to"}}}},
-                             {"range": {"valid_to": {"gt": day}}}]}},
-    ]
+    return [{"bool": {"should": [{"bool": {"must_not": {"exists": {"field": "valid_to"}}}},
+                                 {"range": {"valid_to": {"gt": as_of.isoformat()}}}]}}]
 
 
 def person_search(query: PersonQuery) -> dict[str, Any]:

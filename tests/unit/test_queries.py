@@ -27,10 +27,12 @@ def test_person_query_filters_kind_and_current_records() -> None:
     assert validity_filter(None)[0] in body["query"]["bool"]["filter"]
 
 
-def test_as_of_selects_the_period_that_contains_it() -> None:
+def test_as_of_leaves_out_only_parties_closed_by_then() -> None:
     body = person_search(PersonQuery("Anna Schmidt", as_of=date(2021, 3, 3)))
     text = json.dumps(body["query"]["bool"]["filter"])
-    assert '"lte": "2021-03-03"' in text and '"gt": "2021-03-03"' in text
+    assert '"valid_to": {"gt": "2021-03-03"}' in text
+    # A party's valid_from is its bank's first report, not the relationship's start.
+    assert "valid_from" not in text
 
 
 def clause_set(name: str) -> list[str]:

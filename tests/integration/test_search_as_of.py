@@ -1,0 +1,65 @@
+"""`as_of` in a person or entity search: what was true on that date. A customer whose bank
+first reported them later is still found, with the accounts they held then; one closed
+before the date is not.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import date
+from typing import Any
+
+import pytest
+
+from registry.config import Settings
+from tests.integration.helpers import account, person, role, write_extract
+from tests.integration.test_access import bearer, open_case, user_with_token
+from tests.integration.test_slice import run
+
+# Invented, so that no other test's data resembles them.
+HOLDER = "Wilhelmina Zauberkraut"
+LEAVER = "Gottlieb Zauberkraut"
+
+
+@pytest.fixture(scope="module")
+def world(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    code = "AO" + uuid.uuid4().hex[:6].upper() + "XXX"
+    n = random.randrange(10**8, 10**9)
+    first = [person("P1", HOLDER, birth_date="1961-04-17"), person("P2", LEAVER, birth_date="1958-11-02"),
+             account("A1", n), role("A1", "P1"),  # opened 2020-05-01
+             account("A2", n + 1, opened_on="2023-06-01", closed_on="2024-02-01"),
+             role("A2", "P1", **{"from": "2023-06-01", "to": "2024-02-01"}),
+             account("A3", n + 2), role("A3", "P2")]
+    out = tmp_path_factory.mktemp("as_of")
+    run(settings, "institutions", "add", code, "--name", "As Of Bank")
+    run(settings, "load", str(write_extract(out / "1.jsonl", code, first)))  # as of 2026-01-01
+    # The leaver's relationship ends on 2026-02-01.
+    close = [{"record": "person", "id": "P2", "op": "close"}]
+    run(settings, "load", str(write_extract(out / "2.jsonl", code, close, sequence=2, kind="delta",
+                                            as_of=date(2026, 2, 1))))
+    name, token = user_with_token(settings, "investigator")
+    return {"code": code, "token": token, "case_id": open_case(settings, name)}
+
+
+def accounts_found(client, world: dict[str, Any], name: str, **query: str) -> list[list[str]] | None:  # type: ignore[no-untyped-def]
+    response = client.post("/api/v1/search/persons", headers=bearer(world["token"]),
+                           json={"case_id": world["case_id"], "name": name, **query})
+    assert response.status_code == 200, response.json
+    found = [r for r in response.json["results"] if r["records"][0]["institution"] == world["code"]
+             and r["records"][0]["party"]["full_name"] == name]
+    return [sorted(a["account_id"] for a in r["accounts"]) for r in found] or None
+
+
+def test_a_customer_first_reported_later_is_found_with_what_they_held_then(client, world) -> None:  # type: ignore[no-untyped-def]
+    assert accounts_found(client, world, HOLDER, as_of="2021-06-01") == [["A1"]]
+    assert accounts_found(client, world, HOLDER, as_of="2023-09-01") == [["A1", "A2"]]
+    assert accounts_found(client, world, HOLDER, as_of="2024-02-01") == [["A1"]]  # A2 closed that day
+    # Without a date: every account ever reported, each with its own dates.
+    assert accounts_found(client, world, HOLDER) == [["A1", "A2"]]
+
+
+def test_a_customer_closed_before_the_date_is_not_found(client, world) -> None:  # type: ignore[no-untyped-def]
+    assert accounts_found(client, world, LEAVER) is None
+    assert accounts_found(client, world, LEAVER, as_of="2026-03-01") is None
+    assert accounts_found(client, world, LEAVER, as_of="2025-06-01") == [["A3"]]
