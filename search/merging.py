@@ -5,7 +5,8 @@ The rule is deliberately strict, because a false merge shows an investigator acc
 somebody who is not their subject:
 - deterministic: the two records share a normalised identity-document number (same scheme
   and country) and the same birth date;
-- probabilistic: near-identical names AND the same full birth date;
+- probabilistic: near-identical names AND the same full birth date (not 1 January, the
+  usual stand-in for an unknown day);
 - never on a name alone, and never across a conflict: different birth dates, different
   stable national numbers of the same scheme and country, or disjoint nationalities.
 Clusters grow by complete linkage: a record joins a cluster only if it conflicts with no
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from search.name_similarity import name_similarity
-from search.names import NameAnalysis, analyse_name, normalise_identifier
+from search.names import NameAnalysis, analyse_name, birth_date_parts, normalise_identifier
 
 # Identity documents whose number, with the same birth date, identifies one human. A
 # passport counts: the same passport number of the same country and the same birth date
@@ -33,7 +34,6 @@ STABLE_SCHEMES = IDENTITY_SCHEMES - {"passport"}
 # "Near-identical": above one typo in a long name (about 0.96), well above the 0.8 that two
 # unrelated spellings of similar names reach; a nickname (0.9) is not enough on its own.
 MERGE_NAME_SIMILARITY = 0.95
-FULL_DATE_LENGTH = len("YYYY-MM-DD")
 
 IdentityKey = tuple[str, str, str]  # scheme, country, normalised value
 
@@ -156,7 +156,10 @@ def person_link(a: _Facts, b: _Facts) -> str | None:
     if shared:
         scheme, country, _ = shared[0]
         return f"same {scheme} ({country or 'no country'}) and birth date {a.birth_date}"
-    if len(a.birth_date) != FULL_DATE_LENGTH:
+    # A name merges only with a full day: not a year, a month, nor 1 January, which stands in
+    # for an unknown day (scoring reads it as a year too), so namesakes born in one year stay
+    # apart.
+    if len(birth_date_parts(a.birth_date) or ()) != 3:
         return None
     similarity = max((name_similarity(x, y) for x in a.names for y in b.names), default=0.0)
     if similarity >= MERGE_NAME_SIMILARITY:

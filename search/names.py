@@ -320,6 +320,30 @@ def birth_date_keys(value: str | None) -> list[str]:
     return keys
 
 
+_PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def birth_date_parts(value: str | None) -> tuple[int, ...] | None:
+    """(year,), (year, month) or (year, month, day) of a birth date as it is evidence: what
+    is known of it. None for no date."""
+    match = _PARTIAL_DATE.fullmatch((value or "").strip()[:10])
+    if match is None:
+        return None
+    parts = tuple(int(p) for p in match.groups() if p is not None)
+    if parts[1:] == (1, 1):
+        # 1 January stands in for "year known, day unknown" in civil and migration records
+        # and in Wikidata exports (37% of the historical-figures dates against 0.3% expected):
+        # it is a year, and agreeing on it says no more than agreeing on the year.
+        return parts[:1]
+    if len(parts) == 3:
+        try:
+            date(*parts)
+        except ValueError:
+            return parts[:2] if 1 <= parts[1] <= 12 else parts[:1]
+    return parts
+
+
 def _is_valid_date(year: int, month: int, day: int) -> bool:
     try:
         date(year, month, day)

@@ -17,14 +17,13 @@ the weights are in bench/README.md (quality section).
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from search.name_similarity import tokens_similarity
-from search.names import NameAnalysis, normalise_identifier, remembered_tokens
+from search.names import NameAnalysis, birth_date_parts, normalise_identifier, remembered_tokens
 from search.queries import PersonQuery
 
 # A score at or above LIKELY is shown as a "likely match". With the weights below it
@@ -105,12 +104,10 @@ def _identifier_matches(wanted: str, keys: Any) -> bool:
     return normalise_identifier("", None, wanted) in set(keys)
 
 
-_PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
-
 
 def birth_date_evidence(wanted: str | None, recorded: str | None) -> tuple[float, str]:
     """How much the two birth dates (ISO, full or partial) say for one person, with why."""
-    left, right = _date_parts(wanted), _date_parts(recorded)
+    left, right = birth_date_parts(wanted), birth_date_parts(recorded)
     if left is None or right is None:
         return BIRTH_UNKNOWN, "birth date unknown"
     if left == right and len(left) == 3:
@@ -125,23 +122,6 @@ def birth_date_evidence(wanted: str | None, recorded: str | None) -> tuple[float
     return BIRTH_CONFLICTS, "birth date conflicts"
 
 
-@functools.lru_cache(maxsize=1 << 14)
-def _date_parts(value: str | None) -> tuple[int, ...] | None:
-    match = _PARTIAL_DATE.fullmatch((value or "").strip()[:10])
-    if match is None:
-        return None
-    parts = tuple(int(p) for p in match.groups() if p is not None)
-    if parts[1:] == (1, 1):
-        # 1 January stands in for "year known, day unknown" in civil and migration records
-        # and in Wikidata exports (37% of the historical-figures dates against 0.3% expected):
-        # it is a year, and agreeing on it says no more than agreeing on the year.
-        return parts[:1]
-    if len(parts) == 3:
-        try:
-            date(*parts)
-        except ValueError:
-            return parts[:2] if 1 <= parts[1] <= 12 else parts[:1]
-    return parts
 
 
 def _close_dates(left: tuple[int, ...], right: tuple[int, ...]) -> str | None:

@@ -44,6 +44,15 @@ def test_only_a_birth_year_is_not_enough_for_a_name_merge() -> None:
                      record("2:B", "Anna Schmidt", birth_date="1980")]) == [["1:A"], ["2:B"]]
 
 
+def test_1_january_is_a_year_for_a_name_merge_too() -> None:
+    """The stand-in for an unknown day: namesakes born the same year must stay apart."""
+    assert clusters([record("1:A", "Mariela Quintanilla Obregon", birth_date="1970-01-01"),
+                     record("2:B", "Mariela Quintanilla Obregon", birth_date="1970-01-01")]) == [["1:A"], ["2:B"]]
+    # A shared identity number still decides, 1 January or not.
+    assert clusters([record("1:A", "Anna Schmidt", birth_date="1970-01-01", identifiers=[NATIONAL_ID]),
+                     record("2:B", "Anna Schmidt", birth_date="1970-01-01", identifiers=[NATIONAL_ID])]) == [["1:A", "2:B"]]
+
+
 def test_near_identical_names_and_the_same_full_birth_date_merge() -> None:
     (merged,) = merge_people([record("1:A", "Anna Schmidt", birth_date="1980-03-14"),
                               record("2:B", "SCHMIDT, Anna", birth_date="1980-03-14")])
