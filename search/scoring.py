@@ -23,6 +23,7 @@ from datetime import date
 from typing import Any
 
 from search.name_similarity import tokens_similarity
+from search.merging import IDENTITY_SCHEMES
 from search.names import NameAnalysis, birth_date_parts, normalise_identifier, remembered_tokens
 from search.queries import PersonQuery
 
@@ -58,8 +59,11 @@ BIRTH_CONFLICTS = 0.25
 # Nationality is weak evidence: many customers share one, and dual nationals and banks
 # that record residence instead make a mismatch common for the same person.
 NATIONALITY_CONFLICT = 0.9
-# A matching identifier is decisive: it puts the candidate at or above LIKELY whatever the
-# name, and the name still orders several such candidates.
+# A matching identity-document number (IDENTITY_SCHEMES: national id, tax id, passport ...)
+# is decisive: it puts the candidate at or above LIKELY whatever the name, and the name still
+# orders several such candidates. Not a customer or other number, which proves no identity,
+# and not against a conflicting birth date: the same number of another country, or a bank's
+# error, is likelier than one person with two birth dates.
 IDENTIFIER_FLOOR = 0.9
 
 
@@ -82,10 +86,21 @@ def score_person(query: PersonQuery, wanted: NameAnalysis, source: Mapping[str, 
         else:
             score *= NATIONALITY_CONFLICT
             evidence.append("nationality differs")
-    if query.identifier and _identifier_matches(query.identifier, source.get("identifiers") or ()):
-        score = IDENTIFIER_FLOOR + (1.0 - IDENTIFIER_FLOOR) * score
-        evidence.append("identifier matches")
+    scheme = _matched_scheme(query.identifier, source) if query.identifier else None
+    if scheme is not None:
+        decisive, said = _identifier_evidence(scheme, birth)
+        evidence.append(said)
+        if decisive:
+            score = IDENTIFIER_FLOOR + (1.0 - IDENTIFIER_FLOOR) * score
     return Scored(round(min(max(score, 0.0), 1.0), 4), evidence)
+
+
+def _identifier_evidence(scheme: str, birth: float) -> tuple[bool, str]:
+    if scheme not in IDENTITY_SCHEMES:
+        return False, f"identifier matches ({scheme}: not an identity document, not decisive)"
+    if birth == BIRTH_CONFLICTS:
+        return False, f"identifier matches ({scheme}), but the birth date conflicts: not decisive"
+    return True, f"identifier matches ({scheme})"
 
 
 def _name_words(source: Mapping[str, Any]) -> list[tuple[str, ...]]:
@@ -98,10 +113,16 @@ def _name_words(source: Mapping[str, Any]) -> list[tuple[str, ...]]:
     return [remembered_tokens(n) for n in names if n]
 
 
-def _identifier_matches(wanted: str, keys: Any) -> bool:
-    # Documents hold each identifier compacted both bare and as "scheme:value"; the query
-    # rarely knows the scheme, so the bare compact form is what it can meet.
-    return normalise_identifier("", None, wanted) in set(keys)
+def _matched_scheme(wanted: str, source: Mapping[str, Any]) -> str | None:
+    """The scheme of the record's identifier that the query's equals, compacted bare (the
+    query rarely knows the scheme); None if none does."""
+    if normalise_identifier("", None, wanted) not in set(source.get("identifiers") or ()):
+        return None  # the indexed keys answer the usual case, no match, cheaply
+    value = normalise_identifier("", None, wanted)
+    for ident in (source.get("display") or {}).get("identifiers") or ():
+        if normalise_identifier("", None, str(ident.get("value") or "")) == value:
+            return str(ident.get("scheme") or "other").strip().lower()
+    return "other"
 
 
 

@@ -100,7 +100,7 @@ def test_a_full_name_with_a_wrong_date_ranks_above_half_a_name() -> None:
         (PersonQuery("Anna Schmidt", birth_date="1980-03"), record("Anna Schmidt", "1980-03-14")),
         (PersonQuery("Владимир Путин", birth_date="1952-10-07"), record("Vladimir Putin", "1952-10-07")),
         (PersonQuery("Somebody Else", identifier="DE 136.695.976"),
-         record("Anna Schmidt", identifiers=({"scheme": "vat", "country": "DE", "value": "DE136695976"},))),
+         record("Anna Schmidt", identifiers=({"scheme": "tax_id", "country": "DE", "value": "DE136695976"},))),
     ],
 )
 def test_likely_when_name_and_an_independent_fact_agree(query: PersonQuery, source: dict[str, Any]) -> None:
@@ -143,11 +143,23 @@ def test_nationality_conflict_weakens_and_agreement_is_explained() -> None:
 def test_explanation_lists_the_evidence() -> None:
     query = PersonQuery("Anna Schmidt", birth_date="1980-03-04", identifier="DE136695976")
     source = record("Anna Schmitt", "1980-04-03",
-                    identifiers=({"scheme": "vat", "country": "DE", "value": "DE 136 695 976"},))
+                    identifiers=({"scheme": "tax_id", "country": "DE", "value": "DE 136 695 976"},))
     scored = score_person(query, analyse_name(query.name), source)
     assert scored.explanation[0].startswith("name similarity 0.")
     assert "birth date close (day and month swapped)" in scored.explanation
-    assert "identifier matches" in scored.explanation
+    assert "identifier matches (tax_id)" in scored.explanation
+    assert scored.score >= LIKELY
+
+
+def test_only_an_identity_document_agreeing_with_the_birth_date_is_decisive() -> None:
+    query = PersonQuery("Wilhelmina Zauberkraut", birth_date="1961-04-17", identifier="XK77881")
+    customer = record("Totally Different", "1961-04-17",
+                      identifiers=({"scheme": "customer_number", "value": "XK77881"},))
+    passport = record("Totally Different", "1999-12-31",
+                      identifiers=({"scheme": "passport", "country": "DE", "value": "XK77881"},))
+    for source, said in ((customer, "not an identity document"), (passport, "birth date conflicts")):
+        scored = score_person(query, analyse_name(query.name), source)
+        assert scored.score < LIKELY and any(said in e for e in scored.explanation), scored
 
 
 def test_an_identifier_that_is_not_there_proves_nothing() -> None:
