@@ -145,7 +145,7 @@ def search_export() -> ResponseReturnValue:
     args = _search_args(request_case_id())
     text = SearchExport(_ext().session(), _ext().search).persons(
         g.caller, args["case_id"], _query(args), args["limit"], request.remote_addr)
-    response = Response(text, mimetype="text/csv")
+    response = Response(text, mimetype="text/csv", content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f"attachment; filename=search-case-{args['case_id']}.csv"
     return response
 

@@ -15,7 +15,11 @@ from typing import Any
 from registry.oversight import safe_cell
 
 EXPORT_COLUMNS = ("rank", "score", "likely", "name", "birth_date", "institution", "customer_id",
-                  "accounts", "explanation")
+                  "account", "account_type", "role", "opened_on", "closed_on", "role_from", "role_to",
+                  "explanation")
+# Excel reads a CSV file as UTF-8 only when it starts with a byte-order mark; without one,
+# every name outside ASCII comes out garbled.
+BOM = "\ufeff"
 
 
 def _record_key(record: Mapping[str, Any], fallback: Any = None) -> str:
@@ -56,16 +60,28 @@ def shown(results: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def as_csv(rows: list[dict[str, Any]]) -> str:
-    """The results as CSV; no cell starts like a formula, whatever a bank reported."""
+    """The results as CSV, one line per account of each record (one line for a record with
+    none), each with what that institution reported; no cell starts like a formula, whatever
+    a bank reported."""
     out = io.StringIO()
+    out.write(BOM)
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
     for rank, row in enumerate(rows, 1):
         for record in row["records"]:
-            accounts = " ".join(a.get("iban") or a.get("number") or a.get("account_id") or ""
-                                for a in row["accounts"] if a.get("institution") in (None, record["institution"]))
-            values = [rank, f"{row['score']:.4f}", row["likely"], row["name"], row["birth_date"],
-                      record["institution"], record["customer_id"], accounts,
-                      " | ".join(row["explanation"])]
-            writer.writerow([safe_cell(v) for v in values])
+            party = record.get("party") or {}
+            reported = [rank, f"{row['score']:.4f}", row["likely"],
+                        party.get("full_name") or party.get("name") or row["name"],
+                        party.get("birth_date"), record["institution"], record["customer_id"]]
+            for account in _accounts_of(record, row["accounts"]) or [{}]:
+                values = [*reported, account.get("iban") or account.get("number") or account.get("account_id"),
+                          account.get("type"), account.get("role"), account.get("opened_on"),
+                          account.get("closed_on"), account.get("role_from"), account.get("role_to"),
+                          " | ".join(row["explanation"])]
+                writer.writerow([safe_cell(v) for v in values])
     return out.getvalue()
+
+
+def _accounts_of(record: Mapping[str, Any], accounts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [a for a in accounts if a.get("institution") == record["institution"]
+            and a.get("customer_id") in (None, record["customer_id"])]

@@ -4,6 +4,9 @@ The browser tests (tests/e2e) walk the same pages in Chromium."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -171,6 +174,26 @@ def test_exported_cells_never_start_a_formula() -> None:
              "records": [{"institution": "@BANK", "customer_id": "-2", "key": "1:-2"}]}]
     body = as_csv(rows).splitlines()[1]
     assert "'=HYPERLINK" in body and "'@BANK" in body and "'+1" in body
+
+
+def test_export_shows_each_record_as_its_bank_reported_it_with_each_account() -> None:
+    rows = [{"score": 0.97, "likely": True, "name": "Anna Schmidt", "birth_date": "1980-03-14",
+             "explanation": ["name similarity 1.00"],
+             "records": [{"institution": "BANKA", "customer_id": "C1",
+                          "party": {"full_name": "Anna Schmidt", "birth_date": "1980-03-14"}},
+                         {"institution": "BANKB", "customer_id": "X9",
+                          "party": {"full_name": "Anja Šmitová", "birth_date": "1980-03"}}],
+             "accounts": [{"institution": "BANKA", "customer_id": "C1", "iban": "DE1", "type": "current",
+                           "role": "holder", "opened_on": "2020-05-01", "closed_on": "2024-02-01"},
+                          {"institution": "BANKA", "customer_id": "C1", "number": "77", "type": "savings",
+                           "role": "co_holder", "opened_on": "2021-01-01", "closed_on": None}]}]
+    text = as_csv(rows)
+    assert text.startswith("\ufeff"), "Excel needs the byte-order mark to read UTF-8"
+    lines = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert [(r["name"], r["account"], r["role"], r["closed_on"]) for r in lines] == [
+        ("Anna Schmidt", "DE1", "holder", "2024-02-01"), ("Anna Schmidt", "77", "co_holder", ""),
+        ("Anja Šmitová", "", "", "")]
+    assert lines[2]["birth_date"] == "1980-03"
 
 
 def test_person_page_lists_records_accounts_and_timeline(clients, world: World, engine: Engine) -> None:  # type: ignore[no-untyped-def]
