@@ -125,3 +125,11 @@ def test_entities_merge_on_lei_or_registration_number_never_on_name() -> None:
     ])
     assert [[r.id for r in c.records] for c in found] == [["1:E1", "2:E7"], ["3:E2"], ["4:E3", "5:E4"]]
     assert found[0].reasons == ["BANK1 E1 and BANK2 E7: same lei"]
+
+
+def test_a_number_written_with_a_slash_merges_as_the_record_view_links_it() -> None:
+    a = record("1:P4", "Jana Novakova", birth_date="1970-01-15",
+               identifiers=[{"scheme": "national_id", "country": "CZ", "value": "700115/1234"}])
+    b = record("2:Q4", "Jana Svobodova", birth_date="1970-01-15",  # her married name
+               identifiers=[{"scheme": "national_id", "country": "CZ", "value": "7001151234"}])
+    assert clusters([a, b]) == [["1:P4", "2:Q4"]]

@@ -311,6 +311,9 @@ def test_birth_date_keys(value: str | None, keys: list[str]) -> None:
         ("vat", None, "de 136 695 976", "DE136695976"),
         ("../../os", "de", "ab-1", "AB1"),
         ("vat", "zz", "ab 1", "AB1"),
+        # A Czech birth number with its slash is the same number as the registry's link key.
+        ("national_id", "CZ", "700115/1234", "7001151234"),
+        ("national_id", None, "AB_12:34 ", "AB1234"),
         ("", "", "", ""),
     ],
 )
