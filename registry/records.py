@@ -84,6 +84,8 @@ class RecordService:
                 "institution": institution.code if institution else None,
                 "institution_id": latest.institution_id, "ref": latest.ref,
                 "reported_now": current is not None,
+                # A version the institution still reports can say the relationship ended.
+                "ended_on": current.valid_to.isoformat() if current is not None and current.valid_to else None,
                 "current": _version(current) if current is not None else None,
                 "history": [_version(v) for v in versions], "accounts": accounts,
                 "same_party_elsewhere": same}

@@ -63,3 +63,18 @@ def test_a_customer_closed_before_the_date_is_not_found(client, world) -> None: 
     assert accounts_found(client, world, LEAVER) is None
     assert accounts_found(client, world, LEAVER, as_of="2026-03-01") is None
     assert accounts_found(client, world, LEAVER, as_of="2025-06-01") == [["A3"]]
+
+
+def test_the_record_view_says_when_the_relationship_ended(client, engine, world) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        ids = dict(conn.execute(text("SELECT p.ref, p.id FROM parties p JOIN institutions i ON i.id = p.institution_id "
+                                     "WHERE i.code = :c AND p.superseded_at IS NULL"), {"c": world["code"]}).all())
+    ended = {}
+    for ref in ("P1", "P2"):
+        response = client.get(f"/api/v1/parties/{ids[ref]}", headers=bearer(world["token"]),
+                              query_string={"case_id": world["case_id"]})
+        assert response.status_code == 200, response.json
+        ended[ref] = response.json["ended_on"]
+    assert ended == {"P1": None, "P2": "2026-02-01"}
