@@ -139,11 +139,19 @@ def _drain(url: str, es_url: str, prefix: str) -> int:
         engine.dispose()
 
 
+# The names a party's earlier versions had and its current one does not: a maiden name a
+# bank replaced is still how an investigator may know her (ix_parties_superseded, 0010).
+FORMER_NAMES = """ARRAY(
+  SELECT DISTINCT n FROM parties o, unnest(o.other_names || o.full_name) AS n
+  WHERE o.institution_id = p.institution_id AND o.ref = p.ref AND o.superseded_at IS NOT NULL
+    AND n <> ALL(coalesce(p.other_names, '{}') || p.full_name) ORDER BY n) AS former_names"""
+PARTY_COLUMNS = f"{', '.join('p.' + c.name for c in PARTY_FIELDS)}, {FORMER_NAMES}"
 CURRENT_PARTIES = f"""
-SELECT {', '.join('p.' + c.name for c in PARTY_FIELDS)} FROM parties p
+SELECT {PARTY_COLUMNS} FROM parties p
 JOIN unnest(%(inst)s::int[], %(refs)s::text[]) AS k(institution_id, ref)
   ON p.institution_id = k.institution_id AND p.ref = k.ref
 WHERE p.superseded_at IS NULL"""
+EVERY_CURRENT_PARTY = f"SELECT {PARTY_COLUMNS} FROM parties p WHERE p.superseded_at IS NULL"
 
 
 def _current_parties(conn: Connection, keys: set[tuple[int, str]]) -> list[dict[str, Any]]:
@@ -165,7 +173,7 @@ def rebuild(engine: Engine, gateway: SearchGateway, progress: Callable[[int], No
     total = 0
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=chunk).execute(
-            select(*PARTY_FIELDS).where(Party.superseded_at.is_(None)))
+            text(EVERY_CURRENT_PARTY))
         for rows in result.mappings().partitions():
             done, errors = gateway.bulk(party_actions(rows, codes), index=index)
             if errors:

@@ -28,7 +28,7 @@ def identifier_keys(identifiers: Iterable[Mapping[str, Any]]) -> list[str]:
 
 
 def party_document(party: Mapping[str, Any], institution_code: str) -> dict[str, Any]:
-    names = [party["full_name"], *(party.get("other_names") or [])]
+    names = [party["full_name"], *(party.get("other_names") or []), *(party.get("former_names") or [])]
     analyses = [analyse_name(n) for n in names if n]
     identifiers = list(party.get("identifiers") or [])
     for scheme in ("lei", "registration_number"):
@@ -74,7 +74,7 @@ def _iso(value: date | str | None) -> str | None:
 
 def party_display(party: Mapping[str, Any], institution_code: str) -> dict[str, Any]:
     """The party as the institution reported it: what a result shows."""
-    keys = ("full_name", "other_names", "birth_date", "birth_place", "nationalities",
+    keys = ("full_name", "other_names", "former_names", "birth_date", "birth_place", "nationalities",
             "residence_country", "identifiers", "registration_number", "registration_country",
             "lei", "legal_form")
     shown = {k: _iso(party.get(k)) if k.endswith("_on") else party.get(k) for k in keys}

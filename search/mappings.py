@@ -12,7 +12,8 @@ from typing import Any
 # searches. 2: glued runs of words among `name_tokens`, first-letter tails in `name_tails`,
 # no more character trigrams. 3: a word with a digit in it is a word (keys of its own),
 # unless it is an ordinal; each name's words kept in `name_words` for re-scoring.
-# 4: identifiers compacted without any punctuation (a slash too), as the link keys are.
+# 4: identifiers compacted without any punctuation (a slash too), as the link keys are;
+# the names of a party's earlier versions among its names (`display.former_names`).
 PARTIES_VERSION = 4
 
 KEYWORD = {"type": "keyword"}

@@ -92,6 +92,9 @@ class Party(ReportedFact, Base):
         CheckConstraint(_one_of("kind", PARTY_KINDS), name="kind"),
         Index("uq_parties_current", "institution_id", "ref", unique=True,
               postgresql_where=text("superseded_at IS NULL")),
+        # Earlier versions, for the names a party had before (migration 0010).
+        Index("ix_parties_superseded", "institution_id", "ref",
+              postgresql_where=text("superseded_at IS NOT NULL")),
     )
 
     kind: Mapped[str] = mapped_column(String(10))

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from registry.config import Settings
 from tests.integration.helpers import account, person, role, write_extract
@@ -20,6 +21,7 @@ from tests.integration.test_slice import run
 # Invented, so that no other test's data resembles them.
 HOLDER = "Wilhelmina Zauberkraut"
 LEAVER = "Gottlieb Zauberkraut"
+MAIDEN, MARRIED = "Kunigunde Altmannsberger", "Kunigunde Neumannsfelder"
 
 
 @pytest.fixture(scope="module")
@@ -30,12 +32,14 @@ def world(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> dict[
              account("A1", n), role("A1", "P1"),  # opened 2020-05-01
              account("A2", n + 1, opened_on="2023-06-01", closed_on="2024-02-01"),
              role("A2", "P1", **{"from": "2023-06-01", "to": "2024-02-01"}),
-             account("A3", n + 2), role("A3", "P2")]
+             account("A3", n + 2), role("A3", "P2"),
+             person("P3", MAIDEN, birth_date="1966-03-09")]
     out = tmp_path_factory.mktemp("as_of")
     run(settings, "institutions", "add", code, "--name", "As Of Bank")
     run(settings, "load", str(write_extract(out / "1.jsonl", code, first)))  # as of 2026-01-01
     # The leaver's relationship ends on 2026-02-01.
-    close = [{"record": "person", "id": "P2", "op": "close"}]
+    # The bank renames P3 without keeping the old name among her other names.
+    close = [{"record": "person", "id": "P2", "op": "close"}, person("P3", MARRIED, birth_date="1966-03-09")]
     run(settings, "load", str(write_extract(out / "2.jsonl", code, close, sequence=2, kind="delta",
                                             as_of=date(2026, 2, 1))))
     name, token = user_with_token(settings, "investigator")
@@ -66,8 +70,6 @@ def test_a_customer_closed_before_the_date_is_not_found(client, world) -> None: 
 
 
 def test_the_record_view_says_when_the_relationship_ended(client, engine, world) -> None:  # type: ignore[no-untyped-def]
-    from sqlalchemy import text
-
     with engine.connect() as conn:
         ids = dict(conn.execute(text("SELECT p.ref, p.id FROM parties p JOIN institutions i ON i.id = p.institution_id "
                                      "WHERE i.code = :c AND p.superseded_at IS NULL"), {"c": world["code"]}).all())
@@ -78,3 +80,13 @@ def test_the_record_view_says_when_the_relationship_ended(client, engine, world)
         assert response.status_code == 200, response.json
         ended[ref] = response.json["ended_on"]
     assert ended == {"P1": None, "P2": "2026-02-01"}
+
+
+def test_a_name_the_bank_has_since_replaced_still_finds_her(client, world) -> None:  # type: ignore[no-untyped-def]
+    response = client.post("/api/v1/search/persons", headers=bearer(world["token"]),
+                           json={"case_id": world["case_id"], "name": MAIDEN, "birth_date": "1966-03-09"})
+    assert response.status_code == 200, response.json
+    best = response.json["results"][0]
+    shown = best["records"][0]["party"]
+    assert (shown["full_name"], shown["former_names"]) == (MARRIED, [MAIDEN])
+    assert best["likely"] and "name similarity 1.00" in best["explanation"]
