@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from registry import audit
 from registry.auth import Caller, caller_fields
-from registry.cases import open_case, require_approval_to_show
+from registry.cases import open_case, party_names, require_approval_to_show
 from registry.models import Account, AccountRole, Institution, Party, as_of_clause, key_arrays, keys_in
 from search.documents import document_id, party_display
 
@@ -54,10 +54,9 @@ class AccountSearchService:
         results = [_account(a, code, holders.get((a.institution_id, a.ref), []),
                             "IBAN matches exactly" if iban else "account number matches exactly")
                    for a, code in accounts]
-        parties = [h["party"] or {} for r in results for h in r["holders"]]
-        require_approval_to_show(self.session, caller, case, [
-            n for p in parties for n in (p.get("full_name"), *(p.get("other_names") or []))],
-            TAG, client, parameters)
+        require_approval_to_show(self.session, caller, case,
+                                 [n for r in results for h in r["holders"] for n in party_names(h["party"])],
+                                 TAG, client, parameters)
         shown = [i for r in results for i in [r["id"], *(h["id"] for h in r["holders"])]]
         audit.record(self.session, TAG, "ok", **caller_fields(caller), client_address=client,
                      case_id=case.id, legal_basis=case.legal_basis, parameters=parameters,

@@ -9,7 +9,7 @@ approve such searches through `CaseService`; docs/access.md describes the workfl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +29,9 @@ from search.names import NameAnalysis, analyse_name
 # uses for a case's subjects (a dropped middle name, a transliteration variant), so that a
 # respelling does not slip past the approval a supervisor must give.
 SENSITIVE_SIMILARITY = 0.8
+# Up to this many names marked sensitive, an answer's names are compared with every one of
+# them (about 50 answer names x 32 marked ones stays under a few milliseconds).
+FULL_SCAN = 32
 MAX_LISTED = 500
 
 
@@ -87,11 +90,14 @@ class NameList:
         return next((n for n, known in self.entries if _resembles(wanted, known)), None)
 
     def match_shown(self, name: str) -> str | None:
-        """`match` for the many names an answer shows: each is compared only with the
-        entries it shares a key with (a word, a sound, a word without its first letter, a
-        glued run), the keys by which search finds a respelt name in the first place."""
+        """`match` for the many names an answer shows. A long list is asked only for the
+        entries each name shares a key with (a word, a sound, a word without its first letter,
+        a glued run), the keys by which search finds a respelt name in the first place; a
+        short one, as most are, is compared whole, exactly as `match` does."""
+        if len(self.entries) <= FULL_SCAN:
+            return self.match(name)
         wanted = analyse_name(name)
-        if not wanted.folded or not self.entries:
+        if not wanted.folded:
             return None
         index = self._index()
         near = dict.fromkeys(entry for key in _keys(wanted) for entry in index.get(key, ()))
@@ -113,6 +119,15 @@ def _keys(name: NameAnalysis) -> tuple[str, ...]:
 
 def _resembles(wanted: NameAnalysis, known: NameAnalysis) -> bool:
     return known.folded == wanted.folded or name_similarity(wanted, known) >= SENSITIVE_SIMILARITY
+
+
+def party_names(party: Mapping[str, Any] | None) -> list[str]:
+    """Every name a party shows as its institution reported it: the current ones and those it
+    had before (`former_names`). One list for every answer check, so that a name field added
+    to what results show cannot slip past them."""
+    party = party or {}
+    return [n for n in (party.get("full_name"), party.get("name"), *(party.get("other_names") or []),
+                        *(party.get("former_names") or [])) if n]
 
 
 def marked_names(session: Session) -> NameList:
@@ -147,7 +162,8 @@ def require_approval(session: Session, caller: Caller, case: Case, searched_name
     if not missing:
         return
     _refuse(session, caller, tag, client, case, "a name marked sensitive, without a supervisor's "
-            f"approval under this case: {missing[0]!r}", {"case_id": case.id, **(parameters or {})})
+            f"approval under this case: {missing[0]!r}",
+            {"case_id": case.id, **(parameters or {}), "sensitive_names": missing})
     raise Forbidden(f"Search refused: {missing[0]!r} is marked sensitive. A supervisor of your "
                     f"agency must first approve searching for this name under case {case.reference} "
                     f"(POST /api/v1/cases/{case.id}/approvals).")
@@ -160,7 +176,7 @@ def require_approval_to_show(session: Session, caller: Caller, case: Case, shown
     entity's owners reach a protected witness as surely as their full name does.
 
     The investigator did not ask for that name, and that it is in the registry is itself
-    protected, so the refusal does not say it; the audit event does (`sensitive_name`), and
+    protected, so the refusal does not say it; the audit event does (`sensitive_names`), and
     the case's supervisors see it among the names waiting for approval (`requested_names`)."""
     marked = marked_names(session)
     if not marked.entries:
@@ -169,9 +185,9 @@ def require_approval_to_show(session: Session, caller: Caller, case: Case, shown
     missing = _unapproved(session, case, sensitive)
     if not missing:
         return
-    _refuse(session, caller, tag, client, case, "the answer shows a name marked sensitive, without "
-            f"a supervisor's approval under this case: {missing[0]!r}",
-            {"case_id": case.id, **(parameters or {}), "sensitive_name": missing[0]})
+    _refuse(session, caller, tag, client, case, "the answer shows names marked sensitive, without "
+            f"a supervisor's approval under this case: {', '.join(map(repr, missing))}",
+            {"case_id": case.id, **(parameters or {}), "sensitive_names": missing})
     raise Forbidden("Answer withheld: it would show a person marked sensitive. A supervisor of "
                     f"your agency sees who among the names waiting for approval under case "
                     f"{case.reference} (GET /api/v1/cases/{case.id}/approvals) and may approve it.")
@@ -185,13 +201,13 @@ def _unapproved(session: Session, case: Case, sensitive: Sequence[str]) -> list[
 
 
 _REQUESTED = text("""
-SELECT DISTINCT parameters->>'sensitive_name' FROM audit_events
-WHERE case_id = :case_id AND outcome = 'refused' AND parameters ? 'sensitive_name'""")
+SELECT DISTINCT jsonb_array_elements_text(parameters->'sensitive_names') FROM audit_events
+WHERE case_id = :case_id AND outcome = 'refused' AND parameters ? 'sensitive_names'""")
 
 
 def requested_names(session: Session, case: Case) -> list[str]:
-    """Names marked sensitive that an answer under this case was refused for, and that no
-    current approval covers: what the case's supervisors are asked to decide on."""
+    """Names marked sensitive that a search or an answer under this case was refused for,
+    and that no current approval covers: what the case's supervisors are asked to decide on."""
     refused = sorted(session.execute(_REQUESTED, {"case_id": case.id}).scalars())
     return _unapproved(session, case, refused)
 

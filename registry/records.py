@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from registry import audit
 from registry.auth import Caller, caller_fields
-from registry.cases import open_case, require_approval_to_show
+from registry.cases import open_case, party_names, require_approval_to_show
 from registry.errors import NotFound
 from registry.models import Account, AccountRole, Case, Institution, Party
 
@@ -71,7 +71,8 @@ class RecordService:
         # version, or another bank's record linked by identifier, may carry the marked name.
         shown_names = {n for v in versions for n in (v.full_name, *(v.other_names or [])) if n}
         # Asked by id, so the refusal must not name the person: ids can be paged through.
-        require_approval_to_show(self.session, caller, case, sorted(shown_names | {p["full_name"] for p in same}),
+        require_approval_to_show(self.session, caller, case,
+                                 sorted(shown_names | {n for p in same for n in party_names(p)}),
                                  RECORD_TAG, client, parameters)
         institution = self.session.get(Institution, latest.institution_id)
         accounts = self._accounts(latest.institution_id, latest.ref)

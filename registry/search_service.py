@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from registry import audit
 from registry.account_search import PartyKey, accounts_of_parties, iso
 from registry.auth import Caller, caller_fields
-from registry.cases import open_case, require_approval_to_show
+from registry.cases import open_case, party_names, require_approval_to_show
 from registry.models import Case, Party, key_arrays, keys_in
 from search.gateway import SearchGateway
 from search.merging import Cluster, PartyRecord, merge_people
@@ -150,9 +150,7 @@ def current_party_ids(session: Session, keys: set[PartyKey]) -> dict[PartyKey, i
 
 def shown_names(results: list[dict[str, Any]]) -> list[str]:
     """Every name the results show, each record's as its institution reported them."""
-    return [name for result in results for record in result["records"]
-            for name in (record["party"].get("full_name"), *(record["party"].get("other_names") or []))
-            if name]
+    return [name for result in results for record in result["records"] for name in party_names(record["party"])]
 
 
 def shown_ids(results: list[dict[str, Any]]) -> list[str]:

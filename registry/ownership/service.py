@@ -22,7 +22,7 @@ from registry.ownership.graph import Limits, Network, OwnershipGraph, Stake, hol
 from registry.ownership.interests import Edge, Node
 from registry.ownership.loader import OwnershipLoader, Subgraph
 from registry.ownership.reporters import Declaration, PartyRef
-from registry.cases import open_case, require_approval_to_show
+from registry.cases import open_case, party_names, require_approval_to_show
 
 OWNERS_TAG = "ownership:entity:owners"
 HOLDINGS_TAG = "ownership:person:holdings"
@@ -119,8 +119,7 @@ class OwnershipService:
 
     def _may_show(self, question: Question, case: Case, tag: str, shown: report.Shown) -> None:
         """The names of every record the answer draws on: any of them may be marked sensitive."""
-        names = [n for rows in shown.records.values() for row in rows
-                 for n in (row.get("full_name"), *(row.get("other_names") or []))]
+        names = [n for rows in shown.records.values() for row in rows for n in party_names(row)]
         require_approval_to_show(self.session, question.caller, case, names, tag, question.client,
                                  question.parameters())
 
@@ -155,8 +154,7 @@ class OwnershipService:
         # The same approval a search or record view of this name needs: the network and its
         # accounts reveal as much about a protected person as their record does. Asked by
         # id, so the refusal does not name them.
-        require_approval_to_show(self.session, question.caller, case,
-                                 [party["full_name"], *(party.get("other_names") or [])], tag,
+        require_approval_to_show(self.session, question.caller, case, party_names(party), tag,
                                  question.client, question.parameters())
         return case, party
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from datetime import date
 from typing import Any
 
 import pytest
@@ -22,6 +23,8 @@ from tests.integration.test_slice import run
 # Invented, so that no other test's data resembles them.
 PROTECTED = "Wilhelmina Quarzburg"
 NEIGHBOUR = "Theodor Quarzburg"
+# A protected witness whose bank has since changed her name: the old one is still shown.
+FORMERLY, NOW = "Hieronyma Sternwaldinger", "Hieronyma Brandtmeyer"
 COMPANY = "Zephyrantha Holding AG"
 
 
@@ -38,11 +41,15 @@ def world(settings: Settings, engine: Engine, tmp_path_factory: pytest.TempPathF
                person("P2", NEIGHBOUR, birth_date="1971-08-02"),
                {"record": "entity", "id": "E1", "name": COMPANY},
                account("A1", n), role("A1", "P1"), account("A2", m), role("A2", "P2"),
-               owns("P1", "E1", 80)]
+               owns("P1", "E1", 80), person("P3", FORMERLY, birth_date="1975-05-05")]
     run(settings, "institutions", "add", code, "--name", "Sensitive Answers Bank")
-    path = write_extract(tmp_path_factory.mktemp("sensitive") / f"{code}.jsonl", code, records)
-    run(settings, "load", str(path))
-    run(settings, "sensitive", "add", PROTECTED, "--reason", "protected_witness")
+    folder = tmp_path_factory.mktemp("sensitive")
+    run(settings, "load", str(write_extract(folder / f"{code}.jsonl", code, records)))
+    renamed = [person("P3", NOW, birth_date="1975-05-05")]
+    run(settings, "load", str(write_extract(folder / f"{code}-2.jsonl", code, renamed, sequence=2,
+                                            kind="delta", as_of=date(2026, 2, 1))))
+    for name in (PROTECTED, FORMERLY):
+        run(settings, "sensitive", "add", name, "--reason", "protected_witness")
     with engine.connect() as conn:
         ids = dict(conn.execute(text(
             "SELECT p.ref, p.id FROM parties p JOIN institutions i ON i.id = p.institution_id "
@@ -60,12 +67,12 @@ def surname_search(client, who: Team, case_id: int) -> Any:  # type: ignore[no-u
                        json={"case_id": case_id, "name": "Quarzburg", "limit": 50})
 
 
-def assert_withheld(response: Any, engine: Engine, case_id: int, tag: str) -> None:
+def assert_withheld(response: Any, engine: Engine, case_id: int, tag: str, name: str = PROTECTED) -> None:
     assert response.status_code == 403, response.json
     assert "marked sensitive" in response.json["detail"]
-    assert "Quarzburg" not in response.json["detail"]  # the investigator did not ask for her
+    assert name.split()[-1] not in response.json["detail"]  # the investigator did not ask for her
     refused = last_event(engine, tag=tag, case_id=case_id)
-    assert refused["outcome"] == "refused" and refused["parameters"]["sensitive_name"] == PROTECTED
+    assert refused["outcome"] == "refused" and refused["parameters"]["sensitive_names"] == [name]
     assert not refused["result_ids"]
 
 
@@ -130,3 +137,13 @@ def test_a_look_by_id_does_not_name_the_protected_person(client, engine, fiu, wo
                       (f"/api/v1/persons/{world['ids']['P1']}/holdings", "ownership:person:holdings")):
         answer = client.get(path, headers=bearer(fiu.investigator_token), query_string={"case_id": case["id"]})
         assert_withheld(answer, engine, case["id"], tag)
+
+
+def test_a_former_name_shown_is_checked_too(client, engine, fiu, world) -> None:  # type: ignore[no-untyped-def]
+    """Her bank renamed her; the answer would still show her old, protected name."""
+    case = opened(client, fiu)
+    answer = client.post("/api/v1/search/persons", headers=bearer(fiu.investigator_token),
+                         json={"case_id": case["id"], "name": NOW})
+    assert_withheld(answer, engine, case["id"], "search:person:query", FORMERLY)
+    url = f"/api/v1/cases/{case['id']}/approvals"
+    assert client.get(url, headers=bearer(fiu.supervisor)).json["requested_names"] == [FORMERLY]
