@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request, session
 from sqlalchemy import bindparam, delete, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from registry import audit
@@ -172,7 +173,9 @@ def sign_out(db: Session, cookie: Mapping[str, Any]) -> None:
     hours = current_app.extensions["registry"].settings.session_hours
     expires = datetime.fromisoformat(cookie.get("at", EPOCH)) + timedelta(hours=hours)
     db.execute(delete(EndedSession).where(EndedSession.expires_at < datetime.now(UTC)))
-    db.merge(EndedSession(sid=cookie["sid"], expires_at=expires))
+    # Two sign-outs at once (a double click, two tabs) end the same session: not an error.
+    db.execute(insert(EndedSession).values(sid=cookie["sid"], expires_at=expires)
+               .on_conflict_do_nothing(index_elements=[EndedSession.sid]))
 
 
 def _ended(db: Session, sid: Any) -> bool:

@@ -44,11 +44,12 @@ def create_session() -> ResponseReturnValue:
 @blueprint.delete("/session")
 @allow(PUBLIC)
 def delete_session() -> ResponseReturnValue:
-    uid = session.get("uid")
-    if uid is not None:
-        ext = current_app.extensions["registry"]
-        audit.record(ext.session(), "auth:session:delete", "ok", user_id=uid,
+    # A user's session or a bank's page session alike: recorded as ended, then cleared.
+    if session.get("uid") is not None or session.get("inst") is not None:
+        db = current_app.extensions["registry"].session()
+        audit.record(db, "auth:session:delete", "ok", user_id=session.get("uid"),
+                     actor=session.get("name"), role=session.get("role"),
                      client_address=request.remote_addr)
-        sign_out(ext.session(), session)
+        sign_out(db, session)
     session.clear()
     return "", 204

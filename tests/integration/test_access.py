@@ -166,6 +166,14 @@ def test_signing_out_ends_every_copy_of_the_session(app, settings) -> None:  # t
     assert refused.status_code == 401 and "ended" in refused.json["detail"]
 
 
+def test_two_sign_outs_at_once_are_no_error(app, settings) -> None:  # type: ignore[no-untyped-def]
+    client, second_tab = app.test_client(), app.test_client()
+    name, secret = with_password(settings, "auditor")
+    assert sign_in(client, name, secret).status_code == 201
+    second_tab.set_cookie("registry_session", client.get_cookie("registry_session").value)
+    assert [c.delete("/api/v1/session").status_code for c in (client, second_tab)] == [204, 204]
+
+
 def test_new_credentials_end_the_sessions_signed_in_with_the_old(app, settings) -> None:  # type: ignore[no-untyped-def]
     client = app.test_client()
     name, secret = with_password(settings, "supervisor")

@@ -268,6 +268,14 @@ def test_sign_out_ends_the_session(app: Flask, world: World, clients) -> None:  
     assert clients[INSTITUTION].get("/bank/extracts").status_code == 200
 
 
+
+def test_signing_a_bank_out_through_the_api_ends_its_session_too(app: Flask, world: World) -> None:
+    client, copy = signed_in(app, world, INSTITUTION), app.test_client()
+    copy.set_cookie("registry_session", client.get_cookie("registry_session").value)
+    assert client.delete("/api/v1/session").status_code == 204
+    assert copy.get("/bank/extracts").status_code == 401
+
+
 def test_a_person_page_pays_one_record_view_per_record_shown(app: Flask, settings: Settings, world: World,
                                                               engine: Engine) -> None:
     from tests.integration.test_access import open_case, sign_in, with_password
