@@ -58,27 +58,27 @@ def check_references(cursor: psycopg.Cursor[Any], report: ErrorReport, instituti
                                "reference"))
 
 
-# A close record must end something open: one that names an unknown or already closed id is
-# a mistake in the bank's data (a typo, a record sent twice), not a no-op to pass over.
-NOT_OPEN = """
-SELECT s.line, s.ref, c.id IS NOT NULL, c.{end} FROM {stg} s
-LEFT JOIN {table} c ON c.institution_id = %(institution)s AND c.ref = s.ref
-     AND c.superseded_at IS NULL
-WHERE s.op = 'close' AND (c.id IS NULL OR c.{end} IS NOT NULL)
+# A close record must name something the institution reported: an unknown id is a mistake
+# in the bank's data (a typo, another bank's id), not a no-op to pass over. Closing what is
+# closed already is a no-op: a bank may well send the closes of an account's roles in the
+# delta after the one that closed the account, which closed them too.
+UNKNOWN = """
+SELECT s.line, s.ref FROM {stg} s
+WHERE s.op = 'close' AND NOT EXISTS (
+    SELECT 1 FROM {table} c WHERE c.institution_id = %(institution)s AND c.ref = s.ref
+      AND c.superseded_at IS NULL)
 ORDER BY s.line LIMIT 1000
 """
-CLOSES = [("parties", "valid_to", "party"), ("accounts", "closed_on", "account"),
-          ("account_roles", "valid_to", "role"), ("ownership_interests", "valid_to", "ownership")]
+CLOSES = [("parties", "party"), ("accounts", "account"), ("account_roles", "role"),
+          ("ownership_interests", "ownership")]
 
 
 def check_closes(cursor: psycopg.Cursor[Any], report: ErrorReport, institution_id: int) -> None:
-    for table, end, what in CLOSES:
-        cursor.execute(NOT_OPEN.format(stg=f"stg_{table}", table=table, end=end),
-                       {"institution": institution_id})
-        for line, ref, known, ended in cursor.fetchall():
-            why = f"was already closed on {ended}" if known else "the institution has not reported"
-            report.add(Problem(line, ref, "op", f"closes {what} {echo(ref)}, which {why}: "
-                               "only what is open can be closed", "reference"))
+    for table, what in CLOSES:
+        cursor.execute(UNKNOWN.format(stg=f"stg_{table}", table=table), {"institution": institution_id})
+        for line, ref in cursor.fetchall():
+            report.add(Problem(line, ref, "op", f"closes {what} {echo(ref)}, which the institution "
+                               "has not reported: only what was reported can be closed", "reference"))
 
 
 # In a delta, an open role or ownership must hang on an open account and open parties: on

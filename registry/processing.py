@@ -74,16 +74,24 @@ def _process_one(engine: Engine, extract_id: int, path: Path, code: str) -> tupl
         return True, result
 
 
+# SQLSTATE classes of a database in trouble, not of a file's content: connection exceptions,
+# transaction rollbacks (deadlock, serialization), insufficient resources (disk full, out
+# of memory, too many connections), operator intervention (shutdown, restart).
+PASSING_TROUBLE = ("08", "40", "53", "57P")
+
+
 def _lost_database(error: BaseException) -> bool:
-    """Whether Postgres went away (restarted, shut down, the connection broke) rather than
-    refused something of this extract: SQLSTATE classes 08 and 57P, or none at all."""
+    """Whether Postgres was away or in trouble rather than refusing something of this
+    extract: then the extract is tried again at the next poll instead of rejected."""
     cause = getattr(error, "orig", None) or error
     if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(cause, psycopg.InterfaceError):  # "the connection is closed"
         return True
     if not isinstance(cause, psycopg.OperationalError):
         return False
     state = cause.sqlstate
-    return state is None or state.startswith(("08", "57P"))
+    return state is None or state.startswith(PASSING_TROUBLE)
 
 
 def reject_unfinished(engine: Engine, extract_id: int) -> LoadResult:
