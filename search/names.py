@@ -354,7 +354,8 @@ def _is_valid_date(year: int, month: int, day: int) -> bool:
 
 # Every mark between the letters and digits: spaces, dashes, dots, and the slash of a Czech
 # or Slovak birth number (700115/1234). The registry's link keys (migration 0004) strip the
-# same, so search and the record view agree on who is one person.
+# same from the Latin letters and digits that national numbers are written in, so search and
+# the record view agree on who is one person.
 _ID_SEPARATORS = re.compile(r"[\W_]+")
 _MODULE_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 _COUNTRY_CODE = re.compile(r"[a-z]{2}\Z")

@@ -16,6 +16,7 @@ from loaders.schemas import Country
 from registry import audit
 from registry.api import blueprint
 from registry.api.fields import RowId
+from registry.models.base import MAX_ROW_ID
 from registry.auth import allow, audit_fields
 from registry.cooperation import STATUSES, CooperationService, Period, RequestFilter, Scope, request_json
 from registry.models import OFFENCES, User
@@ -52,7 +53,7 @@ class RequestFilterSchema(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
     case_id = RowId(load_default=None)
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
-    after_id = RowId(load_default=None)
+    after_id = fields.Integer(load_default=None, validate=validate.Range(0, MAX_ROW_ID))
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> tuple[RequestFilter, int, int | None]:

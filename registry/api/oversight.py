@@ -15,6 +15,7 @@ from marshmallow import Schema, fields, post_load, validate
 from registry import audit
 from registry.api import blueprint
 from registry.api.fields import RowId
+from registry.models.base import MAX_ROW_ID
 from registry.auth import allow, audit_fields
 from registry.oversight import EventFilter, OversightService
 
@@ -37,7 +38,7 @@ class EventFilterSchema(Schema):
 
 class EventPageSchema(EventFilterSchema):
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
-    after_id = RowId(load_default=None)
+    after_id = fields.Integer(load_default=None, validate=validate.Range(0, MAX_ROW_ID))
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> tuple[EventFilter, int, int | None]:  # type: ignore[override]

@@ -211,7 +211,14 @@ def test_ids_beyond_bigint_are_a_422_not_an_overflow(client, settings: Settings,
     assert response.status_code == 422 and "case_id" in response.json["errors"]
 
 
-def test_a_path_id_beyond_bigint_matches_no_route(client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("party", [str(2**63), "9" * 5000])  # 5,000 digits: beyond what int() reads
+def test_a_path_id_beyond_bigint_matches_no_route(client, settings: Settings, party: str) -> None:  # type: ignore[no-untyped-def]
     _, token = user_with_token(settings, "investigator")
-    response = client.get(f"/api/v1/parties/{2**63}", headers=bearer(token), query_string={"case_id": "1"})
+    response = client.get(f"/api/v1/parties/{party}", headers=bearer(token), query_string={"case_id": "1"})
     assert response.status_code == 404 and response.mimetype == "application/problem+json"
+
+
+def test_paging_from_zero_is_allowed(client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    _, auditor = user_with_token(settings, "auditor")
+    for path in ("/api/v1/audit/events", "/api/v1/cooperation/requests"):
+        assert client.get(path, headers=bearer(auditor), query_string={"after_id": "0"}).status_code == 200
