@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from registry import audit
 from registry.auth import Caller, caller_fields
-from registry.cases import open_case, party_names, require_approval_to_show
+from registry.cases import open_case, party_names, withheld_detail, withheld_parameters, withhold_unapproved
 from registry.models import Account, AccountRole, Institution, Party, as_of_clause, key_arrays, keys_in
 from search.documents import document_id, party_display
 
@@ -43,6 +43,7 @@ class AccountSearchService:
         # The gateway is accepted for a uniform constructor; accounts are answered from Postgres.
         self.session = session
         self.gateway = gateway
+        self.withheld = 0  # results left out of the last answer (see cases.withhold_unapproved)
 
     def search(self, caller: Caller, case_id: int, iban: str | None, number: str | None,
                as_of: date | None, client: str | None) -> list[dict[str, Any]]:
@@ -51,16 +52,18 @@ class AccountSearchService:
         case = open_case(self.session, caller, case_id, TAG, client, parameters)
         accounts = self._accounts(iban, number)
         holders = self._holders([(a.institution_id, a.ref) for a, _ in accounts], as_of)
-        results = [_account(a, code, holders.get((a.institution_id, a.ref), []),
-                            "IBAN matches exactly" if iban else "account number matches exactly")
-                   for a, code in accounts]
-        require_approval_to_show(self.session, caller, case,
-                                 [n for r in results for h in r["holders"] for n in party_names(h["party"])],
-                                 TAG, client, parameters)
+        found = [_account(a, code, holders.get((a.institution_id, a.ref), []),
+                          "IBAN matches exactly" if iban else "account number matches exactly")
+                 for a, code in accounts]
+        # An account is withheld whole: shown without its holder, it would still point at them.
+        results, sensitive = withhold_unapproved(self.session, case, found, holder_names)
+        self.withheld = len(found) - len(results)
         shown = [i for r in results for i in [r["id"], *(h["id"] for h in r["holders"])]]
         audit.record(self.session, TAG, "ok", **caller_fields(caller), client_address=client,
-                     case_id=case.id, legal_basis=case.legal_basis, parameters=parameters,
-                     result_count=len(results), result_ids=list(dict.fromkeys(shown)))
+                     case_id=case.id, legal_basis=case.legal_basis,
+                     parameters={**parameters, **withheld_parameters(sensitive)},
+                     result_count=len(results), result_ids=list(dict.fromkeys(shown)),
+                     detail=withheld_detail(self.withheld))
         return results
 
     def _accounts(self, iban: str | None, number: str | None) -> list[tuple[Account, str]]:
@@ -92,6 +95,10 @@ class AccountSearchService:
                 "role": r.role, "role_from": iso(r.valid_from), "role_to": iso(r.valid_to),
                 "party": parties.get((r.institution_id, r.party_ref))})
         return found
+
+
+def holder_names(result: dict[str, Any]) -> list[str]:
+    return [n for h in result["holders"] for n in party_names(h["party"])]
 
 
 def _account(a: Account, code: str, holders: list[dict[str, Any]], why: str) -> dict[str, Any]:

@@ -9,10 +9,10 @@ approve such searches through `CaseService`; docs/access.md describes the workfl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
@@ -52,6 +52,7 @@ _CASE_ASSIGNMENT_AND_SENSITIVE = (
     .outerjoin(CaseAssignment, (CaseAssignment.case_id == Case.id)
                & (CaseAssignment.user_id == bindparam("user_id")))
     .where(Case.id == bindparam("case_id")))
+R = TypeVar("R")
 # Where open_case leaves the names marked sensitive for the rest of the request.
 _MARKED = "registry.sensitive_names"
 
@@ -193,6 +194,35 @@ def require_approval_to_show(session: Session, caller: Caller, case: Case, shown
                     f"{case.reference} (GET /api/v1/cases/{case.id}/approvals) and may approve it.")
 
 
+def withhold_unapproved(session: Session, case: Case, results: list[R],
+                        names_of: Callable[[R], Iterable[str]]) -> tuple[list[R], list[str]]:
+    """The search results an investigator may see under this case, and the names marked
+    sensitive, approved under no case of theirs, that the others would have shown.
+
+    A search finds what it finds: a surname or an IBAN reaches a protected witness as surely
+    as her full name, and a common given name reaches some politically exposed person or
+    other. Those results are left out, not the whole answer: the investigator learns how
+    many (`withheld`), the audit event and the case's supervisors learn whom
+    (`sensitive_names`, `requested_names`), and a supervisor's approval shows them."""
+    marked = marked_names(session)
+    if not marked.entries:
+        return results, []
+    shown = [(r, {n for n in names_of(r) if marked.match_shown(n) is not None}) for r in results]
+    missing = set(_unapproved(session, case, sorted({n for _, names in shown for n in names})))
+    if not missing:
+        return results, []
+    return [r for r, names in shown if not names & missing], sorted(missing)
+
+
+def withheld_parameters(sensitive: list[str]) -> dict[str, Any]:
+    """What a search's audit event adds when results were withheld: whom they showed."""
+    return {"sensitive_names": sensitive} if sensitive else {}
+
+
+def withheld_detail(count: int) -> str | None:
+    return f"{count} result(s) withheld: they show names marked sensitive" if count else None
+
+
 def _unapproved(session: Session, case: Case, sensitive: Sequence[str]) -> list[str]:
     if not sensitive:
         return []
@@ -202,12 +232,13 @@ def _unapproved(session: Session, case: Case, sensitive: Sequence[str]) -> list[
 
 _REQUESTED = text("""
 SELECT DISTINCT jsonb_array_elements_text(parameters->'sensitive_names') FROM audit_events
-WHERE case_id = :case_id AND outcome = 'refused' AND parameters ? 'sensitive_names'""")
+WHERE case_id = :case_id AND parameters ? 'sensitive_names'""")
 
 
 def requested_names(session: Session, case: Case) -> list[str]:
-    """Names marked sensitive that a search or an answer under this case was refused for,
-    and that no current approval covers: what the case's supervisors are asked to decide on."""
+    """Names marked sensitive that a search under this case was refused for, or whose results
+    were withheld from it, and that no current approval covers: what the case's supervisors
+    are asked to decide on."""
     refused = sorted(session.execute(_REQUESTED, {"case_id": case.id}).scalars())
     return _unapproved(session, case, refused)
 

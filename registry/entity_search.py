@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from registry import audit
 from registry.account_search import iso
 from registry.auth import Caller, caller_fields
-from registry.cases import open_case, require_approval_to_show
-from registry.search_service import present, shown_ids, shown_names
+from registry.cases import open_case, withheld_detail, withheld_parameters, withhold_unapproved
+from registry.search_service import present, result_names, shown_ids
 from search.entity_scoring import ENTITY_LIKELY, score_entity
 from search.gateway import SearchGateway
 from search.merging import PartyRecord, merge_entities
@@ -26,6 +26,7 @@ class EntitySearchService:
     def __init__(self, session: Session, gateway: SearchGateway) -> None:
         self.session = session
         self.gateway = gateway
+        self.withheld = 0  # results left out of the last answer (see cases.withhold_unapproved)
 
     def search(self, caller: Caller, case_id: int, query: EntityQuery, limit: int,
                client: str | None) -> list[dict[str, Any]]:
@@ -34,11 +35,14 @@ class EntitySearchService:
                          searched_names=[query.name] if query.name else ())
         hits = self.gateway.search(entity_search(query))["hits"]["hits"]
         clusters = merge_entities([_record(query, hit) for hit in hits])[:limit]
-        results = present(self.session, clusters, ENTITY_LIKELY, query.as_of)
-        require_approval_to_show(self.session, caller, case, shown_names(results), TAG, client, parameters)
+        found = present(self.session, clusters, ENTITY_LIKELY, query.as_of)
+        results, sensitive = withhold_unapproved(self.session, case, found, result_names)
+        self.withheld = len(found) - len(results)
         audit.record(self.session, TAG, "ok", **caller_fields(caller), client_address=client,
-                     case_id=case.id, legal_basis=case.legal_basis, parameters=parameters,
-                     result_count=len(results), result_ids=shown_ids(results))
+                     case_id=case.id, legal_basis=case.legal_basis,
+                     parameters={**parameters, **withheld_parameters(sensitive)},
+                     result_count=len(results), result_ids=shown_ids(results),
+                     detail=withheld_detail(self.withheld))
         return results
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from registry import audit
 from registry.account_search import PartyKey, accounts_of_parties, iso
 from registry.auth import Caller, caller_fields
-from registry.cases import open_case, party_names, require_approval_to_show
+from registry.cases import open_case, party_names, withheld_detail, withheld_parameters, withhold_unapproved
 from registry.models import Case, Party, key_arrays, keys_in
 from search.gateway import SearchGateway
 from search.merging import Cluster, PartyRecord, merge_people
@@ -41,6 +41,8 @@ class PersonSearchService:
     def __init__(self, session: Session, gateway: SearchGateway) -> None:
         self.session = session
         self.gateway = gateway
+        # Results left out of the last answer for showing a name marked sensitive.
+        self.withheld = 0
 
     def search(self, caller: Caller, case_id: int, query: PersonQuery, limit: int,
                client: str | None, batch_index: int | None = None) -> list[dict[str, Any]]:
@@ -52,9 +54,11 @@ class PersonSearchService:
     def _answer(self, caller: Caller, case: Case, query: PersonQuery, limit: int, client: str | None,
                 parameters: dict[str, Any]) -> list[dict[str, Any]]:
         """One query under a case already opened for it: candidates, merged results, audit."""
-        results = self._results(query, limit)
-        require_approval_to_show(self.session, caller, case, shown_names(results), TAG, client, parameters)
-        self._audit(caller, case, client, parameters, results)
+        found = self._results(query, limit)
+        results, sensitive = withhold_unapproved(self.session, case, found, result_names)
+        self.withheld = len(found) - len(results)
+        self._audit(caller, case, client, {**parameters, **withheld_parameters(sensitive)}, results,
+                    self.withheld)
         return results
 
     def _results(self, query: PersonQuery, limit: int) -> list[dict[str, Any]]:
@@ -64,37 +68,31 @@ class PersonSearchService:
         return present(self.session, clusters, LIKELY, query.as_of)
 
     def _audit(self, caller: Caller, case: Case, client: str | None, parameters: dict[str, Any],
-               results: list[dict[str, Any]]) -> None:
+               results: list[dict[str, Any]], withheld: int) -> None:
         audit.record(self.session, TAG, "ok", **caller_fields(caller), client_address=client,
                      case_id=case.id, legal_basis=case.legal_basis, parameters=parameters,
-                     result_count=len(results), result_ids=shown_ids(results))
+                     result_count=len(results), result_ids=shown_ids(results),
+                     detail=withheld_detail(withheld))
 
     def search_batch(self, caller: Caller, case_id: int, queries: Sequence[PersonQuery], limit: int,
                      client: str | None, allowance: Callable[[], bool]) -> BatchOutcome:
         """Each query runs only if `allowance()` grants it one unit of the rate limit, and is
         audited as its own event; once the limit runs out the rest are not run, and that
         refusal is one `rate_limited` event naming how many were left."""
-        # Every name is checked against the sensitive list before any runs, and every answer
-        # before any is given, so a refusal leaves no half-answered batch behind.
+        # Every name is checked against the sensitive list before any runs, so a refusal
+        # leaves no half-answered batch behind.
         # That one check serves every query: the case and its approvals hold for the request.
-        batch = {"batch_size": len(queries)}
-        case = open_case(self.session, caller, case_id, TAG, client, batch,
+        case = open_case(self.session, caller, case_id, TAG, client, {"batch_size": len(queries)},
                          searched_names=[q.name for q in queries])
-        answered, not_run = [], []
+        outcome = BatchOutcome()
         for index, query in enumerate(queries):
             if not allowance():
-                not_run = list(range(index, len(queries)))
+                outcome.not_run = list(range(index, len(queries)))
+                self._refuse_rest(caller, case, len(queries), outcome.not_run, client)
                 break
-            answered.append((index, query, self._results(query, limit)))
-        require_approval_to_show(self.session, caller, case,
-                                 [n for _, _, results in answered for n in shown_names(results)],
-                                 TAG, client, batch)
-        outcome = BatchOutcome(not_run=not_run)
-        for index, query, results in answered:
-            self._audit(caller, case, client, _parameters(query, index), results)
-            outcome.answers.append({"index": index, "name": query.name, "results": results})
-        if not_run:
-            self._refuse_rest(caller, case, len(queries), not_run, client)
+            results = self._answer(caller, case, query, limit, client, _parameters(query, index))
+            outcome.answers.append({"index": index, "name": query.name, "results": results,
+                                    "withheld": self.withheld})
         return outcome
 
     def _refuse_rest(self, caller: Caller, case: Case, size: int, not_run: list[int],
@@ -148,9 +146,10 @@ def current_party_ids(session: Session, keys: set[PartyKey]) -> dict[PartyKey, i
     return {(institution_id, ref): party_id for party_id, institution_id, ref in rows}
 
 
-def shown_names(results: list[dict[str, Any]]) -> list[str]:
-    """Every name the results show, each record's as its institution reported them."""
-    return [name for result in results for record in result["records"] for name in party_names(record["party"])]
+def result_names(result: dict[str, Any]) -> list[str]:
+    """Every name a result shows, each record's as its institution reported them."""
+    return [name for record in result["records"] for name in party_names(record["party"])]
+
 
 
 def shown_ids(results: list[dict[str, Any]]) -> list[str]:

@@ -133,6 +133,16 @@ def _person_query(args: dict[str, Any]) -> PersonQuery:
                        args["as_of"])
 
 
+WITHHELD_NOTICE = ("Some results are withheld: they show people marked sensitive. A supervisor of "
+                   "your agency sees whom, among the names waiting for approval under the case, "
+                   "and may approve them.")
+
+
+def withheld(count: int) -> dict[str, Any]:
+    """`withheld`: how many results showed a name marked sensitive and were left out."""
+    return {"withheld": count, **({"notice": WITHHELD_NOTICE} if count else {})}
+
+
 def _services() -> Any:
     return current_app.extensions["registry"]
 
@@ -147,7 +157,7 @@ def search_persons() -> ResponseReturnValue:
     service = PersonSearchService(_services().session(), _services().search)
     results = service.search(g.caller, args["case_id"], _person_query(args), args["limit"],
                              request.remote_addr)
-    return jsonify({"case_id": args["case_id"], "results": results})
+    return jsonify({"case_id": args["case_id"], "results": results, **withheld(service.withheld)})
 
 
 @blueprint.post("/search/persons/batch")
@@ -182,7 +192,7 @@ def search_entities() -> ResponseReturnValue:
     query = EntityQuery(args["name"], args["registration_number"], args["lei"], args["country"],
                         args["as_of"])
     results = service.search(g.caller, args["case_id"], query, args["limit"], request.remote_addr)
-    return jsonify({"case_id": args["case_id"], "results": results})
+    return jsonify({"case_id": args["case_id"], "results": results, **withheld(service.withheld)})
 
 
 @blueprint.post("/search/accounts")
@@ -195,4 +205,4 @@ def search_accounts() -> ResponseReturnValue:
     service = AccountSearchService(_services().session(), _services().search)
     results = service.search(g.caller, args["case_id"], args["iban"], args["number"], args["as_of"],
                              request.remote_addr)
-    return jsonify({"case_id": args["case_id"], "results": results})
+    return jsonify({"case_id": args["case_id"], "results": results, **withheld(service.withheld)})

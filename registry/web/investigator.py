@@ -105,9 +105,9 @@ def search_submit() -> ResponseReturnValue:
         args = _search_args(request_case_id())
     except ValidationError as invalid:
         return _page("persons", errors=invalid.messages), 422
-    results = PersonSearchService(_ext().session(), _ext().search).search(
-        g.caller, args["case_id"], _query(args), args["limit"], request.remote_addr)
-    return _page("persons", results=shown(results))
+    service = PersonSearchService(_ext().session(), _ext().search)
+    results = service.search(g.caller, args["case_id"], _query(args), args["limit"], request.remote_addr)
+    return _page("persons", results=shown(results), withheld=service.withheld)
 
 
 @blueprint.post("/search/entities")
@@ -120,9 +120,9 @@ def search_entities() -> ResponseReturnValue:
         return _page("entities", errors=invalid.messages), 422
     query = EntityQuery(args["name"], args["registration_number"], args["lei"], args["country"],
                         args["as_of"])
-    results = EntitySearchService(_ext().session(), _ext().search).search(
-        g.caller, args["case_id"], query, args["limit"], request.remote_addr)
-    return _page("entities", results=shown(results))
+    service = EntitySearchService(_ext().session(), _ext().search)
+    results = service.search(g.caller, args["case_id"], query, args["limit"], request.remote_addr)
+    return _page("entities", results=shown(results), withheld=service.withheld)
 
 
 @blueprint.post("/search/accounts")
@@ -133,9 +133,10 @@ def search_accounts() -> ResponseReturnValue:
         args = AccountSearchForm().load({**filled(request.form), "case_id": request_case_id()})
     except ValidationError as invalid:
         return _page("accounts", errors=invalid.messages), 422
-    results = AccountSearchService(_ext().session()).search(
-        g.caller, args["case_id"], args["iban"], args["number"], args["as_of"], request.remote_addr)
-    return _page("accounts", accounts=results)
+    service = AccountSearchService(_ext().session())
+    results = service.search(g.caller, args["case_id"], args["iban"], args["number"], args["as_of"],
+                             request.remote_addr)
+    return _page("accounts", accounts=results, withheld=service.withheld)
 
 
 @blueprint.post("/search/export")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
@@ -38,6 +40,20 @@ def open_case(settings: Settings, assignee: str, *subjects: str) -> int:
     out = run(settings, "cases", "open", unique("CASE"), "--legal-basis", "fiu_analysis",
               "--offence", "money_laundering", "--assign", assignee, *args)
     return int(out.strip().splitlines()[-1])
+
+
+@contextmanager
+def marked_sensitive(settings: Settings, engine: Engine, *names: str,
+                     reason: str = "protected_witness") -> Iterator[None]:
+    """Names marked sensitive for a while. The tests share one index: a name left marked
+    would refuse other modules' searches whose answers happen to show it."""
+    for name in names:
+        run(settings, "sensitive", "add", name, "--reason", reason)
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM sensitive_names WHERE name = ANY(:n)"), {"n": list(names)})
 
 
 def bearer(token: str) -> dict[str, str]:

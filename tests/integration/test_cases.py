@@ -5,6 +5,7 @@ sensitive. Every change is audited; other agencies can neither see nor touch the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import pytest
@@ -15,7 +16,7 @@ from registry.auth import Caller
 from registry.cases import open_case
 from registry.config import Settings
 from registry.errors import Forbidden
-from tests.integration.test_access import bearer, last_event, unique, user_with_token
+from tests.integration.test_access import bearer, last_event, marked_sensitive, unique, user_with_token
 from tests.integration.test_access import open_case as open_case_from_cli
 from tests.integration.test_slice import run
 
@@ -134,9 +135,9 @@ def test_a_closed_case_names_no_more_searches(client, engine, fiu) -> None:  # t
 # ---- sensitive searches need a supervisor's approval ---------------------------------------
 
 @pytest.fixture(scope="module")
-def sensitive(settings: Settings) -> str:
-    run(settings, "sensitive", "add", SENSITIVE, "--reason", "pep")
-    return SENSITIVE
+def sensitive(settings: Settings, engine: Engine) -> Iterator[str]:
+    with marked_sensitive(settings, engine, SENSITIVE):
+        yield SENSITIVE
 
 
 def caller_of(engine: Engine, who: Team) -> Caller:

@@ -9,6 +9,7 @@ import io
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from registry.config import Settings
 from registry.oversight import EventFilter, OversightService, safe_cell
 from tests.integration.helpers import account, person, role, write_extract
-from tests.integration.test_access import bearer, last_event, unique, user_with_token
+from tests.integration.test_access import bearer, last_event, marked_sensitive, unique, user_with_token
 from tests.integration.test_slice import run
 
 SUBJECT = "Ottoline Vasquez-Pryor"
@@ -41,7 +42,12 @@ def open_case(settings: Settings, assignee: str, *subjects: str) -> tuple[int, s
 
 
 @pytest.fixture(scope="module")
-def world(settings: Settings, app, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def world(settings: Settings, app, engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    with marked_sensitive(settings, engine, SUBJECT, reason="agency_staff"):
+        yield _world(settings, app, tmp_path_factory)
+
+
+def _world(settings: Settings, app, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     client = app.test_client()
     bank = "OV" + uuid.uuid4().hex[:6].upper() + "XXX"
     run(settings, "institutions", "add", bank, "--name", "Oversight Bank")
@@ -53,8 +59,8 @@ def world(settings: Settings, app, tmp_path_factory: pytest.TempPathFactory) -> 
     _, auditor = user_with_token(settings, "auditor")
     first, first_ref = open_case(settings, investigator, SUBJECT)
     second, second_ref = open_case(settings, investigator, OTHER)
-    run(settings, "sensitive", "add", SUBJECT, "--reason", "agency_staff")
-    # Approved, since a sensitive name is searched only with approval; the flag stands anyway.
+    # Marked sensitive (by the fixture) and approved, since a sensitive name is searched only
+    # with approval; the flag stands anyway. Approved, since a sensitive name is searched only with approval; the flag stands anyway.
     for reference in (first_ref, second_ref):
         run(settings, "cases", "approve", reference, SUBJECT, "--reason", "the case's subject")
     found = search(client, token, first, SUBJECT)

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, text
 from registry.cli import main
 from registry.config import Settings
 from tests.e2e.world import PASSWORD, SUBJECT, World, form_token, totp
-from tests.integration.test_access import bearer, last_event, unique, user_with_token
+from tests.integration.test_access import bearer, last_event, marked_sensitive, unique, user_with_token
 from tests.integration.test_pages import clients, world  # noqa: F401  (fixtures)
 from tests.integration.test_slice import cli_env, run
 
@@ -116,7 +116,11 @@ def test_assign_and_remove_an_investigator(clients, world: World, engine: Engine
 
 def test_approve_and_withdraw_a_sensitive_search(clients, settings: Settings, engine: Engine) -> None:  # type: ignore[no-untyped-def]
     name = f"Ottilie Quarnstrom {uuid.uuid4().hex[:6]}"
-    run(settings, "sensitive", "add", name, "--reason", "pep")
+    with marked_sensitive(settings, engine, name):
+        _approve_and_withdraw(clients, engine, name)
+
+
+def _approve_and_withdraw(clients, engine: Engine, name: str) -> None:  # type: ignore[no-untyped-def]
     sup = clients["supervisor"]
     case_id, _ = new_case(sup)
     plain = supervise(sup, f"/supervision/cases/{case_id}/approvals", name=SUBJECT, reason="needed")

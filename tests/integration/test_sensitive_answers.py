@@ -1,7 +1,8 @@
 """An answer that would show a name marked sensitive needs a supervisor's approval, whatever
 was asked: a surname, an IBAN, an entity's owners or a batch reach a protected witness as
-surely as their full name does. The investigator is refused without being told the name;
-the audit event names it, and the case's supervisors see it waiting for their decision.
+surely as their full name does. A search leaves such results out and says how many; a look
+at one party by id is refused. The investigator is not told the name; the audit event names
+it, and the case's supervisors see it waiting for their decision.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import date
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +18,7 @@ from sqlalchemy import Engine, text
 
 from registry.config import Settings
 from tests.integration.helpers import account, iban, person, role, write_extract
-from tests.integration.test_access import bearer, last_event
+from tests.integration.test_access import bearer, last_event, marked_sensitive
 from tests.integration.test_cases import Team, opened, team
 from tests.integration.test_slice import run
 
@@ -34,7 +36,12 @@ def owns(owner: str, owned: str, share: float) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def world(settings: Settings, engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def world(settings: Settings, engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with marked_sensitive(settings, engine, PROTECTED, FORMERLY):
+        yield _world(settings, engine, tmp_path_factory)
+
+
+def _world(settings: Settings, engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     code = "SA" + uuid.uuid4().hex[:6].upper() + "XXX"
     n, m = random.sample(range(10**8, 10**9), 2)
     records = [person("P1", PROTECTED, birth_date="1969-03-14"),
@@ -48,8 +55,6 @@ def world(settings: Settings, engine: Engine, tmp_path_factory: pytest.TempPathF
     renamed = [person("P3", NOW, birth_date="1975-05-05")]
     run(settings, "load", str(write_extract(folder / f"{code}-2.jsonl", code, renamed, sequence=2,
                                             kind="delta", as_of=date(2026, 2, 1))))
-    for name in (PROTECTED, FORMERLY):
-        run(settings, "sensitive", "add", name, "--reason", "protected_witness")
     with engine.connect() as conn:
         ids = dict(conn.execute(text(
             "SELECT p.ref, p.id FROM parties p JOIN institutions i ON i.id = p.institution_id "
@@ -67,7 +72,8 @@ def surname_search(client, who: Team, case_id: int) -> Any:  # type: ignore[no-u
                        json={"case_id": case_id, "name": "Quarzburg", "limit": 50})
 
 
-def assert_withheld(response: Any, engine: Engine, case_id: int, tag: str, name: str = PROTECTED) -> None:
+def assert_refused(response: Any, engine: Engine, case_id: int, tag: str, name: str = PROTECTED) -> None:
+    """A look at one party (by id) that would show her: refused whole, without her name."""
     assert response.status_code == 403, response.json
     assert "marked sensitive" in response.json["detail"]
     assert name.split()[-1] not in response.json["detail"]  # the investigator did not ask for her
@@ -76,9 +82,32 @@ def assert_withheld(response: Any, engine: Engine, case_id: int, tag: str, name:
     assert not refused["result_ids"]
 
 
-def test_a_surname_search_does_not_show_a_protected_person(client, engine, fiu, world) -> None:  # type: ignore[no-untyped-def]
+def assert_withheld(response: Any, engine: Engine, case_id: int, tag: str, shown: set[str],
+                    name: str = PROTECTED) -> None:
+    """A search whose results would show her: those results left out, the rest answered."""
+    assert response.status_code == 200, response.json
+    assert response.json["withheld"] == 1 and "marked sensitive" in response.json["notice"]
+    assert name not in str(response.json)  # the investigator is not told whom
+    assert names_in(response.json["results"]) == shown
+    event = last_event(engine, tag=tag, case_id=case_id)
+    assert event["outcome"] == "ok" and event["parameters"]["sensitive_names"] == [name]
+    assert "1 result(s) withheld" in event["detail"]
+
+
+def names_in(results: list[dict[str, Any]]) -> set[str]:
+    found = set()
+    for result in results:
+        for record in result.get("records") or []:
+            found.add(record["party"]["full_name"])
+        for holder in result.get("holders") or []:
+            found.add(holder["party"]["full_name"])
+    return found
+
+
+def test_a_surname_search_withholds_a_protected_person(client, engine, fiu, world) -> None:  # type: ignore[no-untyped-def]
     case = opened(client, fiu)
-    assert_withheld(surname_search(client, fiu, case["id"]), engine, case["id"], "search:person:query")
+    assert_withheld(surname_search(client, fiu, case["id"]), engine, case["id"], "search:person:query",
+                    {NEIGHBOUR})
     # The investigator does not learn the name; the case's supervisor does.
     url = f"/api/v1/cases/{case['id']}/approvals"
     assert "requested_names" not in client.get(url, headers=bearer(fiu.investigator_token)).json
@@ -89,45 +118,45 @@ def test_a_surname_search_does_not_show_a_protected_person(client, engine, fiu, 
     assert client.get(url, headers=bearer(fiu.supervisor)).json["requested_names"] == []
 
     shown = surname_search(client, fiu, case["id"])
-    assert shown.status_code == 200, shown.json
-    names = {r["party"]["full_name"] for result in shown.json["results"] for r in result["records"]}
-    assert names == {PROTECTED, NEIGHBOUR}
-    assert last_event(engine, tag="search:person:query", case_id=case["id"])["outcome"] == "ok"
+    assert shown.status_code == 200 and shown.json["withheld"] == 0, shown.json
+    assert names_in(shown.json["results"]) == {PROTECTED, NEIGHBOUR}
+    assert "sensitive_names" not in last_event(engine, tag="search:person:query", case_id=case["id"])["parameters"]
 
 
-def test_an_account_search_does_not_show_a_protected_holder(client, engine, fiu, world) -> None:  # type: ignore[no-untyped-def]
+def test_an_account_search_withholds_an_account_of_a_protected_holder(client, engine, fiu, world) -> None:  # type: ignore[no-untyped-def]
     case = opened(client, fiu)
 
     def by_iban(value: str) -> Any:
         return client.post("/api/v1/search/accounts", headers=bearer(fiu.investigator_token),
                            json={"case_id": case["id"], "iban": value})
 
-    assert_withheld(by_iban(world["iban"]), engine, case["id"], "search:account:query")
+    assert_withheld(by_iban(world["iban"]), engine, case["id"], "search:account:query", set())
     neighbour = by_iban(world["neighbour_iban"])
-    assert neighbour.status_code == 200
-    assert neighbour.json["results"][0]["holders"][0]["party"]["full_name"] == NEIGHBOUR
+    assert neighbour.status_code == 200 and neighbour.json["withheld"] == 0
+    assert names_in(neighbour.json["results"]) == {NEIGHBOUR}
 
 
-def test_an_entitys_owners_do_not_show_a_protected_owner(client, engine, fiu, world) -> None:  # type: ignore[no-untyped-def]
+def test_an_entitys_owners_are_refused_when_they_show_a_protected_owner(client, engine, fiu, world) -> None:  # type: ignore[no-untyped-def]
     case = opened(client, fiu)
     for path, tag in ((f"/api/v1/entities/{world['ids']['E1']}/owners", "ownership:entity:owners"),
                       (f"/api/v1/parties/{world['ids']['E1']}/bods", "ownership:party:export")):
         answer = client.get(path, headers=bearer(fiu.investigator_token), query_string={"case_id": case["id"]})
-        assert_withheld(answer, engine, case["id"], tag)
+        assert_refused(answer, engine, case["id"], tag)
 
 
-def test_a_batch_is_refused_whole_before_any_answer(client, engine, fiu, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_batch_withholds_per_query(client, engine, fiu, world) -> None:  # type: ignore[no-untyped-def]
     case = opened(client, fiu)
-    with engine.connect() as conn:
-        before = conn.execute(text("SELECT count(*) FROM audit_events WHERE case_id = :c AND outcome = 'ok'"),
-                              {"c": case["id"]}).scalar_one()
     batch = client.post("/api/v1/search/persons/batch", headers=bearer(fiu.investigator_token),
                         json={"case_id": case["id"], "queries": [{"name": NEIGHBOUR}, {"name": "Quarzburg"}]})
-    assert_withheld(batch, engine, case["id"], "search:person:query")
+    assert batch.status_code == 200, batch.json
+    first, second = batch.json["answers"]
+    assert PROTECTED not in str(batch.json)
+    assert second["withheld"] == 1 and NEIGHBOUR in names_in(second["results"])
     with engine.connect() as conn:
-        after = conn.execute(text("SELECT count(*) FROM audit_events WHERE case_id = :c AND outcome = 'ok'"),
-                             {"c": case["id"]}).scalar_one()
-    assert after == before  # no query is logged as seen when none was answered
+        sensitive = conn.execute(text(
+            "SELECT parameters->'sensitive_names' FROM audit_events WHERE case_id = :c AND outcome = 'ok' "
+            "AND tag = 'search:person:query' ORDER BY id"), {"c": case["id"]}).scalars().all()
+    assert sensitive[-1] == [PROTECTED]
 
 
 def test_a_look_by_id_does_not_name_the_protected_person(client, engine, fiu, world) -> None:  # type: ignore[no-untyped-def]
@@ -136,7 +165,7 @@ def test_a_look_by_id_does_not_name_the_protected_person(client, engine, fiu, wo
     for path, tag in ((f"/api/v1/parties/{world['ids']['P1']}", "view:party:record"),
                       (f"/api/v1/persons/{world['ids']['P1']}/holdings", "ownership:person:holdings")):
         answer = client.get(path, headers=bearer(fiu.investigator_token), query_string={"case_id": case["id"]})
-        assert_withheld(answer, engine, case["id"], tag)
+        assert_refused(answer, engine, case["id"], tag)
 
 
 def test_a_former_name_shown_is_checked_too(client, engine, fiu, world) -> None:  # type: ignore[no-untyped-def]
@@ -144,6 +173,6 @@ def test_a_former_name_shown_is_checked_too(client, engine, fiu, world) -> None:
     case = opened(client, fiu)
     answer = client.post("/api/v1/search/persons", headers=bearer(fiu.investigator_token),
                          json={"case_id": case["id"], "name": NOW})
-    assert_withheld(answer, engine, case["id"], "search:person:query", FORMERLY)
+    assert_withheld(answer, engine, case["id"], "search:person:query", set(), FORMERLY)
     url = f"/api/v1/cases/{case['id']}/approvals"
     assert client.get(url, headers=bearer(fiu.supervisor)).json["requested_names"] == [FORMERLY]
