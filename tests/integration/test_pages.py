@@ -22,7 +22,7 @@ from registry.records import RECORD_TAG
 from registry.web.results import as_csv
 from tests.e2e.world import PASSWORD, SUBJECT, World, bad_extract, build, form_token, totp
 from tests.integration.helpers import iban
-from tests.integration.test_access import last_event
+from tests.integration.test_access import last_event, marked_sensitive
 
 GET_PAGES = {  # endpoint -> url, for every page a GET opens (ids filled in per world)
     "web.cases": "/cases", "web.search": "/search?case_id={case}",
@@ -131,6 +131,18 @@ def test_search_shows_score_and_why_and_is_audited(clients, world: World, engine
     assert SUBJECT in page and "score" in page and "name similarity" in page
     event = last_event(engine, tag="search:person:query", case_id=world.case_id)
     assert event["outcome"] == "ok" and event["parameters"]["name"] == "Katarina Horvatova"
+
+
+def test_a_search_page_says_how_many_results_are_withheld(clients, world: World, settings: Settings,
+                                                           engine: Engine) -> None:
+    """Marko Horvat marked sensitive: a search for the surname shows the others and says one
+    more is withheld, without naming him."""
+    with marked_sensitive(settings, engine, "Marko Horvat"):
+        response = _post(clients["investigator"], f"/search?case_id={world.case_id}", case=str(world.case_id),
+                         name="Horvat")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page
+    assert "1 result withheld" in page and SUBJECT in page and "Marko" not in page
 
 
 def test_entity_and_account_searches(clients, world: World, engine: Engine) -> None:  # type: ignore[no-untyped-def]
