@@ -172,13 +172,13 @@ def require_approval(session: Session, caller: Caller, case: Case, searched_name
 
 def require_approval_to_show(session: Session, caller: Caller, case: Case, shown_names: Iterable[str],
                              tag: str, client: str | None, parameters: dict[str, Any] | None = None) -> None:
-    """Refuse (403, audited) an answer that would show a name marked sensitive that no
-    supervisor approved under this case, whatever was asked: a surname, an IBAN or an
-    entity's owners reach a protected witness as surely as their full name does.
+    """Refuse (403, audited) a look at one party (by id: a record, its owners or holdings)
+    that would show a name marked sensitive that no supervisor approved under this case:
+    the network around a protected witness reveals as much as her record.
 
-    The investigator did not ask for that name, and that it is in the registry is itself
-    protected, so the refusal does not say it; the audit event does (`sensitive_names`), and
-    the case's supervisors see it among the names waiting for approval (`requested_names`)."""
+    Ids can be paged through, and that a name is in the registry is itself protected, so the
+    refusal does not say it; the audit event does (`sensitive_names`), and the case's
+    supervisors see it among the names waiting for approval (`requested_names`)."""
     marked = marked_names(session)
     if not marked.entries:
         return
@@ -197,7 +197,7 @@ def require_approval_to_show(session: Session, caller: Caller, case: Case, shown
 def withhold_unapproved(session: Session, case: Case, results: list[R],
                         names_of: Callable[[R], Iterable[str]]) -> tuple[list[R], list[str]]:
     """The search results an investigator may see under this case, and the names marked
-    sensitive, approved under no case of theirs, that the others would have shown.
+    sensitive, not approved under this case, that the others would have shown.
 
     A search finds what it finds: a surname or an IBAN reaches a protected witness as surely
     as her full name, and a common given name reaches some politically exposed person or
