@@ -74,10 +74,12 @@ def _process_one(engine: Engine, extract_id: int, path: Path, code: str) -> tupl
         return True, result
 
 
-# SQLSTATE classes of a database in trouble, not of a file's content: connection exceptions,
-# transaction rollbacks (deadlock, serialization), insufficient resources (disk full, out
-# of memory, too many connections), operator intervention (shutdown, restart).
-PASSING_TROUBLE = ("08", "40", "53", "57P")
+# SQLSTATE classes of a database in passing trouble, not of a file's content: connection
+# exceptions, transaction rollbacks (deadlock, serialization), operator intervention
+# (shutdown, restart). Not insufficient resources (53: disk full, out of memory, a temp file
+# limit): one extract too big for them would fail at every poll, first in line, and hold up
+# every bank's uploads; it is rejected instead, and may be sent again once they are fixed.
+PASSING_TROUBLE = ("08", "40", "57P")
 
 
 def _lost_database(error: BaseException) -> bool:

@@ -33,7 +33,8 @@ PROBLEM = {"type": "object", "description": "RFC 9457 problem details (applicati
                           "status": {"type": "integer"}, "detail": {"type": "string"},
                           "errors": {"type": "object", "description": "field -> messages (422)"}}}
 REFUSALS = {"401": "no or an unknown, expired or revoked credential",
-            "403": "a caller this endpoint does not allow, or a case you may not work under",
+            "403": "a caller this endpoint does not allow, a case you may not work under, or a "
+                   "name marked sensitive that no supervisor approved under the case",
             "422": "invalid input; `errors` names each field"}
 USERS = ("investigator", "supervisor", "auditor", "administrator")
 

@@ -171,12 +171,13 @@ def search_persons_batch() -> ResponseReturnValue:
     budget = RequestBudget()
     outcome = service.search_batch(g.caller, args["case_id"], [_person_query(q) for q in args["queries"]],
                                    args["limit"], request.remote_addr, budget)
+    answers = [{**a, **withheld(a["withheld"])} for a in outcome.answers]
     if not outcome.not_run:
-        return jsonify({"case_id": args["case_id"], "answers": outcome.answers})
+        return jsonify({"case_id": args["case_id"], "answers": answers})
     response = problem(429, "Too many requests",
                        f"The rate limit ran out after {len(outcome.answers)} of {len(args['queries'])} "
                        "queries; send the queries listed in not_run again after Retry-After seconds.",
-                       case_id=args["case_id"], answers=outcome.answers, not_run=outcome.not_run)
+                       case_id=args["case_id"], answers=answers, not_run=outcome.not_run)
     response.headers["Retry-After"] = str(budget.retry_after())
     return response
 

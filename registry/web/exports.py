@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from registry import audit
 from registry.auth import Caller, caller_fields
 from registry.models import Case
+from registry.cases import withheld_detail
 from registry.search_service import PersonSearchService
 from registry.web.results import as_csv, shown
 from search.gateway import SearchGateway
@@ -33,5 +34,5 @@ class SearchExport:
         audit.record(self.session, EXPORT_TAG, "ok", **caller_fields(caller), client_address=client,
                      case_id=case_id, legal_basis=case.legal_basis if case else None,
                      parameters={"name": query.name, "format": "csv"},
-                     result_count=len(rows), result_ids=ids)
-        return as_csv(rows)
+                     result_count=len(rows), result_ids=ids, detail=withheld_detail(self.search.withheld))
+        return as_csv(rows, withheld=self.search.withheld)

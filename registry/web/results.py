@@ -59,10 +59,11 @@ def shown(results: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def as_csv(rows: list[dict[str, Any]]) -> str:
+def as_csv(rows: list[dict[str, Any]], withheld: int = 0) -> str:
     """The results as CSV, one line per account of each record (one line for a record with
     none), each with what that institution reported; no cell starts like a formula, whatever
-    a bank reported."""
+    a bank reported. A last line says how many results were withheld, if any: whoever reads
+    the file must not take it for complete."""
     out = io.StringIO()
     out.write(BOM)
     writer = csv.writer(out)
@@ -79,6 +80,9 @@ def as_csv(rows: list[dict[str, Any]]) -> str:
                           account.get("closed_on"), account.get("role_from"), account.get("role_to"),
                           " | ".join(row["explanation"])]
                 writer.writerow([safe_cell(v) for v in values])
+    if withheld:
+        writer.writerow([f"{withheld} result(s) withheld: they show people marked sensitive; a "
+                         "supervisor of the case's agency sees whom and may approve them"])
     return out.getvalue()
 
 

@@ -346,7 +346,7 @@ def test_ids_holding_the_key_separator_are_refused(engine: Engine, bank: str, tm
     (psycopg.OperationalError("server closed the connection unexpectedly"), True),
     (psycopg.errors.AdminShutdown("terminating connection due to administrator command"), True),
     (psycopg.errors.DeadlockDetected("deadlock detected"), True),
-    (psycopg.errors.DiskFull("could not extend file"), True),
+    (psycopg.errors.DiskFull("could not extend file"), False),
     (psycopg.InterfaceError("the connection is closed"), True),
     (psycopg.errors.ProgramLimitExceeded("total size of jsonb array elements exceeds the maximum"), False),
     (RuntimeError("a bug"), False),

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from registry.config import Settings
+from registry.web.results import as_csv
 from tests.integration.helpers import account, iban, person, role, write_extract
 from tests.integration.test_access import bearer, last_event, marked_sensitive
 from tests.integration.test_cases import Team, opened, team
@@ -176,3 +177,9 @@ def test_a_former_name_shown_is_checked_too(client, engine, fiu, world) -> None:
     assert_withheld(answer, engine, case["id"], "search:person:query", set(), FORMERLY)
     url = f"/api/v1/cases/{case['id']}/approvals"
     assert client.get(url, headers=bearer(fiu.supervisor)).json["requested_names"] == [FORMERLY]
+
+
+def test_a_csv_export_says_what_it_leaves_out() -> None:
+    """Whoever reads the file later must not take it for complete."""
+    text = as_csv([], withheld=2)
+    assert text.rstrip().endswith("approve them") and "2 result(s) withheld" in text
