@@ -13,7 +13,7 @@ from elasticsearch import Elasticsearch
 from flask import Flask, Response, g
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.routing import IntegerConverter, Map, ValidationError
+from werkzeug.routing import IntegerConverter, Map
 
 from registry import auth, health, limits
 from registry.config import Settings
@@ -63,12 +63,6 @@ class RowIdConverter(IntegerConverter):
     def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ROW_ID)
         super().__init__(url_map, *args, **kwargs)
-
-    def to_python(self, value: str) -> Any:
-        try:
-            return super().to_python(value)
-        except ValueError as error:  # over 4,300 digits: Python refuses to read the number
-            raise ValidationError() from error
 
 
 def create_app(settings: Settings | None = None) -> Flask:
