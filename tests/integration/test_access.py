@@ -5,6 +5,7 @@ refusals are audited, and the database keeps the audit log append-only whoever a
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from registry import audit
-from registry.auth import CSRF_HEADER, declared_callers
+from registry.auth import CSRF_HEADER, declared_callers, sign_out
 from registry.config import Settings
 from tests.integration.test_slice import run
 
@@ -182,12 +183,39 @@ def test_signing_out_ends_every_copy_of_the_session(app, settings) -> None:  # t
     assert refused.status_code == 401 and "ended" in refused.json["detail"]
 
 
-def test_two_sign_outs_at_once_are_no_error(app, settings) -> None:  # type: ignore[no-untyped-def]
+def test_two_sign_outs_one_after_the_other_are_no_error(app, settings) -> None:  # type: ignore[no-untyped-def]
     client, second_tab = app.test_client(), app.test_client()
     name, secret = with_password(settings, "auditor")
     assert sign_in(client, name, secret).status_code == 201
     second_tab.set_cookie("registry_session", client.get_cookie("registry_session").value)
     assert [c.delete("/api/v1/session").status_code for c in (client, second_tab)] == [204, 204]
+
+
+def test_two_sign_outs_at_once_are_no_error(app) -> None:  # type: ignore[no-untyped-def]
+    """A double click: the second sign-out's insert waits on the first's, then must find the
+    session ended rather than fail on the duplicate."""
+    cookie = {"uid": 1, "sid": f"race-{uuid.uuid4().hex}", "at": datetime.now(UTC).isoformat()}
+    factory = app.extensions["registry"].session_factory
+    failures: list[BaseException] = []
+
+    def second() -> None:
+        with app.app_context(), factory() as db:
+            try:
+                sign_out(db, cookie)  # blocks until the first commits
+                db.commit()
+            except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+                failures.append(error)
+
+    with app.app_context(), factory() as first:
+        sign_out(first, cookie)
+        first.flush()  # the row is written, not yet committed
+        racer = threading.Thread(target=second)
+        racer.start()
+        racer.join(timeout=1)
+        assert racer.is_alive(), "the second insert should wait for the first transaction"
+        first.commit()
+    racer.join(timeout=30)
+    assert not racer.is_alive() and failures == []
 
 
 def test_new_credentials_end_the_sessions_signed_in_with_the_old(app, settings) -> None:  # type: ignore[no-untyped-def]
