@@ -127,6 +127,9 @@ class Account(ReportedFact, Base):
         Index("uq_accounts_current", "institution_id", "ref", unique=True,
               postgresql_where=text("superseded_at IS NULL")),
         Index("ix_accounts_iban_current", "iban", postgresql_where=text("superseded_at IS NULL")),
+        # Earlier versions, for the record view's history (migration 0011).
+        Index("ix_accounts_superseded", "institution_id", "ref",
+              postgresql_where=text("superseded_at IS NOT NULL")),
     )
 
     iban: Mapped[str | None] = mapped_column(String(34))
@@ -148,6 +151,8 @@ class AccountRole(ReportedFact, Base):
               postgresql_where=text("superseded_at IS NULL")),
         Index("ix_account_roles_party", "institution_id", "party_ref",
               postgresql_where=text("superseded_at IS NULL")),
+        Index("ix_account_roles_party_superseded", "institution_id", "party_ref",
+              postgresql_where=text("superseded_at IS NOT NULL")),
         Index("ix_account_roles_account", "institution_id", "account_ref",
               postgresql_where=text("superseded_at IS NULL")),
     )
