@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from registry import audit
 from registry.auth import Caller, caller_fields
-from registry.cases import open_case, party_names, withheld_detail, withheld_parameters, withhold_unapproved
+from registry.cases import open_case, party_names, withhold_unapproved
 from registry.models import Account, AccountRole, Institution, Party, as_of_clause, key_arrays, keys_in
 from search.documents import document_id, party_display
 
@@ -56,15 +56,13 @@ class AccountSearchService:
                           "IBAN matches exactly" if iban else "account number matches exactly")
                  for a, code in accounts]
         # An account is withheld whole: shown without its holder, it would still point at them.
-        results, sensitive = withhold_unapproved(self.session, case, found, holder_names)
-        self.withheld = len(found) - len(results)
-        shown = [i for r in results for i in [r["id"], *(h["id"] for h in r["holders"])]]
+        withheld = withhold_unapproved(self.session, case, found, holder_names)
+        self.withheld = withheld.count
+        shown = [i for r in withheld.shown for i in [r["id"], *(h["id"] for h in r["holders"])]]
         audit.record(self.session, TAG, "ok", **caller_fields(caller), client_address=client,
-                     case_id=case.id, legal_basis=case.legal_basis,
-                     parameters={**parameters, **withheld_parameters(sensitive)},
-                     result_count=len(results), result_ids=list(dict.fromkeys(shown)),
-                     detail=withheld_detail(self.withheld))
-        return results
+                     case_id=case.id, legal_basis=case.legal_basis, **withheld.audit(parameters),
+                     result_count=len(withheld.shown), result_ids=list(dict.fromkeys(shown)))
+        return withheld.shown
 
     def _accounts(self, iban: str | None, number: str | None) -> list[tuple[Account, str]]:
         match: ColumnElement[bool]

@@ -165,6 +165,16 @@ def start_session(**values: Any) -> str:
     return str(session["csrf"])
 
 
+def end_session(db: Session, cookie: Mapping[str, Any], client: str | None) -> None:
+    """Sign out the cookie's user or bank (API and pages alike): audited, and ended in every
+    copy of the cookie (`sign_out`). The caller clears the cookie itself."""
+    if cookie.get("uid") is None and cookie.get("inst") is None:
+        return
+    audit.record(db, "auth:session:delete", "ok", user_id=cookie.get("uid"),
+                 actor=cookie.get("name"), role=cookie.get("role"), client_address=client)
+    sign_out(db, cookie)
+
+
 def sign_out(db: Session, cookie: Mapping[str, Any]) -> None:
     """End the cookie's session, in any copy of the cookie too: the browser clears its own,
     a copy (stolen, say) is refused by its id until it would have expired anyway."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import bindparam, func, select, text
@@ -98,10 +98,10 @@ class NameList:
         return next((n for n, known in self.entries if _resembles(wanted, known)), None)
 
     def match_shown(self, name: str) -> str | None:
-        """`match` for the many names an answer shows. A long list is asked only for the
-        entries each name shares a key with (a word, a sound, a word without its first letter,
-        a glued run), the keys by which search finds a respelt name in the first place; a
-        short one, as most are, is compared whole, exactly as `match` does."""
+        """`match` for the many names an answer shows. A short list, as most are, is compared
+        whole, exactly as `match` does; a long one only where a name shares a key with an
+        entry (a word, a sound, a word without its first letter, a glued run, a given name)
+        or is close to it as a string (FULL_SCAN, NEAR_STRINGS)."""
         if len(self.entries) <= FULL_SCAN:
             return self.match(name)
         wanted = analyse_name(name)
@@ -206,8 +206,25 @@ def require_approval_to_show(session: Session, caller: Caller, case: Case, shown
                     f"{case.reference} (GET /api/v1/cases/{case.id}/approvals) and may approve it.")
 
 
+@dataclass(frozen=True)
+class Withheld(Generic[R]):
+    """A search's results as the investigator may see them (`shown`), and whom the results
+    left out showed (`names`: marked sensitive, not approved under the case)."""
+
+    shown: list[R]
+    count: int = 0
+    names: list[str] = field(default_factory=list)
+
+    def audit(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        """The search event's `parameters` and `detail`: whom the withheld results showed."""
+        if not self.count:
+            return {"parameters": parameters, "detail": None}
+        return {"parameters": {**parameters, "sensitive_names": self.names},
+                "detail": withheld_detail(self.count)}
+
+
 def withhold_unapproved(session: Session, case: Case, results: list[R],
-                        names_of: Callable[[R], Iterable[str]]) -> tuple[list[R], list[str]]:
+                        names_of: Callable[[R], Iterable[str]]) -> Withheld[R]:
     """The search results an investigator may see under this case, and the names marked
     sensitive, not approved under this case, that the others would have shown.
 
@@ -218,17 +235,13 @@ def withhold_unapproved(session: Session, case: Case, results: list[R],
     (`sensitive_names`, `requested_names`), and a supervisor's approval shows them."""
     marked = marked_names(session)
     if not marked.entries:
-        return results, []
+        return Withheld(results)
     shown = [(r, {n for n in names_of(r) if marked.match_shown(n) is not None}) for r in results]
     missing = set(_unapproved(session, case, sorted({n for _, names in shown for n in names})))
     if not missing:
-        return results, []
-    return [r for r, names in shown if not names & missing], sorted(missing)
-
-
-def withheld_parameters(sensitive: list[str]) -> dict[str, Any]:
-    """What a search's audit event adds when results were withheld: whom they showed."""
-    return {"sensitive_names": sensitive} if sensitive else {}
+        return Withheld(results)
+    kept = [r for r, names in shown if not names & missing]
+    return Withheld(kept, len(results) - len(kept), sorted(missing))
 
 
 def withheld_detail(count: int) -> str | None:

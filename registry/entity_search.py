@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from registry import audit
 from registry.account_search import iso
 from registry.auth import Caller, caller_fields
-from registry.cases import open_case, withheld_detail, withheld_parameters, withhold_unapproved
+from registry.cases import open_case, withhold_unapproved
 from registry.search_service import present, result_names, shown_ids
 from search.entity_scoring import ENTITY_LIKELY, score_entity
 from search.gateway import SearchGateway
@@ -35,15 +35,13 @@ class EntitySearchService:
                          searched_names=[query.name] if query.name else ())
         hits = self.gateway.search(entity_search(query))["hits"]["hits"]
         clusters = merge_entities([_record(query, hit) for hit in hits])[:limit]
-        found = present(self.session, clusters, ENTITY_LIKELY, query.as_of)
-        results, sensitive = withhold_unapproved(self.session, case, found, result_names)
-        self.withheld = len(found) - len(results)
+        withheld = withhold_unapproved(self.session, case, present(
+            self.session, clusters, ENTITY_LIKELY, query.as_of), result_names)
+        self.withheld = withheld.count
         audit.record(self.session, TAG, "ok", **caller_fields(caller), client_address=client,
-                     case_id=case.id, legal_basis=case.legal_basis,
-                     parameters={**parameters, **withheld_parameters(sensitive)},
-                     result_count=len(results), result_ids=shown_ids(results),
-                     detail=withheld_detail(self.withheld))
-        return results
+                     case_id=case.id, legal_basis=case.legal_basis, **withheld.audit(parameters),
+                     result_count=len(withheld.shown), result_ids=shown_ids(withheld.shown))
+        return withheld.shown
 
 
 def _record(query: EntityQuery, hit: dict[str, Any]) -> PartyRecord:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from registry import audit
 from registry.account_search import PartyKey, accounts_of_parties, iso
 from registry.auth import Caller, caller_fields
-from registry.cases import open_case, party_names, withheld_detail, withheld_parameters, withhold_unapproved
+from registry.cases import Withheld, open_case, party_names, withhold_unapproved
 from registry.models import Case, Party, key_arrays, keys_in
 from search.gateway import SearchGateway
 from search.merging import Cluster, PartyRecord, merge_people
@@ -54,12 +54,10 @@ class PersonSearchService:
     def _answer(self, caller: Caller, case: Case, query: PersonQuery, limit: int, client: str | None,
                 parameters: dict[str, Any]) -> list[dict[str, Any]]:
         """One query under a case already opened for it: candidates, merged results, audit."""
-        found = self._results(query, limit)
-        results, sensitive = withhold_unapproved(self.session, case, found, result_names)
-        self.withheld = len(found) - len(results)
-        self._audit(caller, case, client, {**parameters, **withheld_parameters(sensitive)}, results,
-                    self.withheld)
-        return results
+        withheld = withhold_unapproved(self.session, case, self._results(query, limit), result_names)
+        self.withheld = withheld.count
+        self._audit(caller, case, client, parameters, withheld)
+        return withheld.shown
 
     def _results(self, query: PersonQuery, limit: int) -> list[dict[str, Any]]:
         hits = self.gateway.search(person_search(query))["hits"]["hits"]
@@ -68,11 +66,10 @@ class PersonSearchService:
         return present(self.session, clusters, LIKELY, query.as_of)
 
     def _audit(self, caller: Caller, case: Case, client: str | None, parameters: dict[str, Any],
-               results: list[dict[str, Any]], withheld: int) -> None:
+               withheld: Withheld[dict[str, Any]]) -> None:
         audit.record(self.session, TAG, "ok", **caller_fields(caller), client_address=client,
-                     case_id=case.id, legal_basis=case.legal_basis, parameters=parameters,
-                     result_count=len(results), result_ids=shown_ids(results),
-                     detail=withheld_detail(withheld))
+                     case_id=case.id, legal_basis=case.legal_basis, **withheld.audit(parameters),
+                     result_count=len(withheld.shown), result_ids=shown_ids(withheld.shown))
 
     def search_batch(self, caller: Caller, case_id: int, queries: Sequence[PersonQuery], limit: int,
                      client: str | None, allowance: Callable[[], bool]) -> BatchOutcome:
@@ -149,7 +146,6 @@ def current_party_ids(session: Session, keys: set[PartyKey]) -> dict[PartyKey, i
 def result_names(result: dict[str, Any]) -> list[str]:
     """Every name a result shows, each record's as its institution reported them."""
     return [name for record in result["records"] for name in party_names(record["party"])]
-
 
 
 def shown_ids(results: list[dict[str, Any]]) -> list[str]:

@@ -12,9 +12,8 @@ from flask import current_app, jsonify, request, session
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields, validate
 
-from registry import audit
 from registry.api import blueprint
-from registry.auth import PUBLIC, allow, credential_fingerprint, sign_out, start_session
+from registry.auth import PUBLIC, allow, credential_fingerprint, end_session, start_session
 from registry.credentials import LockoutPolicy, SignInRefused, SignInService
 from registry.errors import Unauthorized, Unavailable
 
@@ -44,12 +43,6 @@ def create_session() -> ResponseReturnValue:
 @blueprint.delete("/session")
 @allow(PUBLIC)
 def delete_session() -> ResponseReturnValue:
-    # A user's session or a bank's page session alike: recorded as ended, then cleared.
-    if session.get("uid") is not None or session.get("inst") is not None:
-        db = current_app.extensions["registry"].session()
-        audit.record(db, "auth:session:delete", "ok", user_id=session.get("uid"),
-                     actor=session.get("name"), role=session.get("role"),
-                     client_address=request.remote_addr)
-        sign_out(db, session)
+    end_session(current_app.extensions["registry"].session(), session, request.remote_addr)
     session.clear()
     return "", 204

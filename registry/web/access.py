@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from registry.auth import PUBLIC, allow, credential_fingerprint, start_session
+from registry.auth import PUBLIC, allow, credential_fingerprint, end_session, start_session
 from registry.credentials import LockoutPolicy, SignInRefused, SignInService, csrf_matches, new_csrf_token
 from registry.errors import RegistryError, Unavailable
 from registry.web import blueprint
 from registry.web.forms import BankSignInForm, SignInForm, filled
-from registry.web.services import BankSignIn, end_session
+from registry.web.services import BankSignIn
 
 HOME = {"investigator": "web.cases", "supervisor": "web.supervision_cases",
         "administrator": "web.users", "auditor": "web.audit_log", "institution": "web.extracts"}
@@ -48,10 +48,6 @@ def _check_form_token() -> None:
         raise FormExpired("Reload the page and send the form again.")
 
 
-def _start(**values: object) -> None:
-    start_session(**values)
-
-
 @blueprint.get("/sign-in")
 @allow(PUBLIC)
 def sign_in() -> ResponseReturnValue:
@@ -72,7 +68,7 @@ def sign_in_submit() -> ResponseReturnValue:
             args["name"], args["password"], args["totp"], request.remote_addr, datetime.now(UTC))
     except SignInRefused as refused:
         return render_template("sign_in.html", error=str(refused), name=args["name"]), 401
-    _start(uid=user.id, name=user.name, role=user.role, cred=credential_fingerprint(user))
+    start_session(uid=user.id, name=user.name, role=user.role, cred=credential_fingerprint(user))
     return redirect(url_for(HOME[user.role]), 303)
 
 
@@ -94,7 +90,7 @@ def bank_sign_in_submit() -> ResponseReturnValue:
         return render_template("bank_sign_in.html", error="Code or key is wrong.",
                                code=args["code"]), 401
     institution, fingerprint = found
-    _start(inst=institution.id, key=fingerprint, name=institution.code, role="institution")
+    start_session(inst=institution.id, key=fingerprint, name=institution.code, role="institution")
     return redirect(url_for("web.extracts"), 303)
 
 

@@ -1,5 +1,5 @@
 """Small actions the pages need that no other service offers: a bank's sign-in with its
-key, the end of a session, and party ids for the account search's holders.
+key, and party ids for the account search's holders. (Signing out is registry.auth.end_session.)
 
 Each takes the request's session like every service; none commits. Cases are listed by
 `registry.cases.CaseService`, users and institutions by `registry.directory.Directory`.
@@ -7,14 +7,11 @@ Each takes the request's session like every service; none commits. Cases are lis
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry import audit
-from registry.auth import hash_secret, institution_fingerprint, sign_out
+from registry.auth import hash_secret, institution_fingerprint
 from registry.models import Institution
 from registry.search_service import current_party_ids
 
@@ -32,13 +29,6 @@ class BankSignIn:
                      actor=code[:100], role="institution", client_address=client,
                      detail=None if institution else "unknown institution code or key")
         return (institution, institution_fingerprint(institution)) if institution else None
-
-
-def end_session(db: Session, cookie: MutableMapping[str, Any], client: str | None) -> None:
-    if cookie.get("uid") is not None or cookie.get("inst") is not None:
-        audit.record(db, "auth:session:delete", "ok", user_id=cookie.get("uid"),
-                     actor=cookie.get("name"), role=cookie.get("role"), client_address=client)
-        sign_out(db, cookie)
 
 
 def party_ids(session: Session, keys: list[str]) -> list[int]:
