@@ -9,6 +9,7 @@ from types import FrameType
 
 from elasticsearch import ApiError, TransportError
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from registry.indexing import IndexingFailed, drain_outbox
 from registry.processing import process_uploads
@@ -44,6 +45,9 @@ def run_worker(engine: Engine, gateway: SearchGateway, once: bool = False, inter
         except (TransportError, ApiError, IndexingFailed) as error:
             # Elasticsearch is away: the outbox keeps every change until it is back.
             log.warning("indexing postponed: %s", error)
+        except OperationalError as error:
+            # Postgres is away: nothing can be read to index; the next poll tries again.
+            log.warning("indexing postponed, Postgres unreachable: %s", error.orig)
         if once:
             return
         time.sleep(interval)
