@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -64,16 +65,43 @@ def env_for(settings: Settings) -> dict[str, str]:
             "REGISTRY_INDEX_PREFIX": settings.index_prefix}
 
 
-def run_measured(argv: list[str], env: dict[str, str]) -> dict[str, float]:
-    """Wall time and peak resident memory (MB) of a child process."""
+def machine_cpu_seconds() -> tuple[float, float]:
+    """Busy and total CPU seconds of the whole machine since boot, all cores (/proc/stat)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    # user nice system idle iowait irq softirq steal; guest time is inside user already.
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    waiting = fields[3] + fields[4]
+    return (sum(fields) - waiting) / ticks, sum(fields) / ticks
+
+
+@contextmanager
+def machine_cpu() -> Iterator[dict[str, float]]:
+    """Fills the yielded dict, on exit, with how busy the machine's cores were meanwhile:
+    the benchmark's own processes and the services (Postgres, Elasticsearch) together."""
+    figures: dict[str, float] = {}
+    busy, total = machine_cpu_seconds()
+    yield figures
+    busy_after, total_after = machine_cpu_seconds()
+    figures["cores"] = os.cpu_count() or 1
+    figures["busy_core_seconds"] = round(busy_after - busy, 1)
+    figures["busy_fraction"] = round((busy_after - busy) / max(total_after - total, 1e-9), 3)
+
+
+def run_measured(argv: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Wall time, peak resident memory (MB) and CPU of a child process (with the processes
+    it started and waited for), beside the CPU the rest of the machine used meanwhile."""
     started = time.monotonic()
-    process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    _, status, usage = os.wait4(process.pid, 0)
+    with machine_cpu() as machine:
+        process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
     output = process.stdout.read().decode(errors="replace") if process.stdout else ""
     if status != 0:
         sys.stderr.write(output)
         raise RuntimeError(f"{' '.join(argv)} exited with {status}")
+    own = usage.ru_utime + usage.ru_stime
     return {"seconds": round(time.monotonic() - started, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+            "cpu": {**machine, "command_core_seconds": round(own, 1),
+                    "services_and_rest_core_seconds": round(machine["busy_core_seconds"] - own, 1)},
             "output_tail": output.strip().splitlines()[-1] if output.strip() else ""}
 
 

@@ -126,6 +126,11 @@ def main() -> None:
         load["jobs"] = args.jobs
         load["parties_per_s"] = round(args.parties / load["seconds"])
         load["seconds_per_million_parties"] = round(load["seconds"] * 1_000_000 / args.parties, 1)
+        # What the load costs whatever the machine: the loader's and Postgres's CPU per million.
+        load["core_seconds_per_million_parties"] = {
+            side: round(load["cpu"][key] * 1_000_000 / args.parties, 1)
+            for side, key in (("all", "busy_core_seconds"), ("loader", "command_core_seconds"),
+                              ("postgres_and_rest", "services_and_rest_core_seconds"))}
         result["rows"] = row_counts(settings)
         index = run_measured([REGISTRY, "index", "drain", "--jobs", str(args.jobs)], env)
         index["jobs"] = args.jobs

@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import machine_cpu  # noqa: E402
 from registry import audit, localservices  # noqa: E402
 from registry.cli import main as registry_cli  # noqa: E402
 from registry.config import Settings  # noqa: E402
@@ -235,6 +236,18 @@ def run_load(base: str, users: list[tuple[str, str, int]], names: list[str],
     return tally, time.monotonic() - start
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """CPU seconds so far of gunicorn's master and its live workers (threads included)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    total = 0
+    for process in [str(pid), *children]:
+        # Fields after the parenthesised name; utime and stime are the 14th and 15th.
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def audit_counts(engine: Any, users: list[tuple[str, str, int]]) -> dict[str, int]:
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT outcome, count(*) FROM audit_events WHERE tag = 'search:person:query' "
@@ -261,6 +274,15 @@ def raw_search_times(settings: Settings, names: list[str]) -> dict[str, Any]:
 
 def percentile(values: list[float], q: float) -> float:
     return round(statistics.quantiles(values, n=100)[int(q) - 1] * 1000, 1) if len(values) > 1 else 0.0
+
+
+def cpu_per_search(cpu: dict[str, float], sent: int) -> dict[str, float]:
+    """How busy the cores were during the load, and what one search cost them: all of it,
+    and the app's share (the rest is Elasticsearch, Postgres, Redis and the clients)."""
+    def per_search(seconds: float) -> float:
+        return round(seconds * 1000 / max(sent, 1), 2)
+    return {**cpu, "core_ms_per_search": per_search(cpu["busy_core_seconds"]),
+            "app_core_ms_per_search": per_search(cpu["app_core_seconds"])}
 
 
 def report(args: argparse.Namespace, tally: Tally, elapsed: float, events: dict[str, int],
@@ -310,12 +332,16 @@ def main() -> None:
         names = names_to_search(engine)
         server, base = start_server(scratch, args)
         print(f"running {args.seconds:g} s at {args.rate:g}/s against {base}", file=sys.stderr)
-        tally, elapsed = run_load(base, users, names, args)
+        server_before = server_cpu_seconds(server.pid)
+        with machine_cpu() as cpu:
+            tally, elapsed = run_load(base, users, names, args)
+        cpu["app_core_seconds"] = round(server_cpu_seconds(server.pid) - server_before, 1)
         events = audit_counts(engine, users)
         began = time.monotonic()
         with Session(engine) as session:
             chain = audit.verify(session)
         result = report(args, tally, elapsed, events, chain, time.monotonic() - began)
+        result["cpu"] = cpu_per_search(cpu, sum(tally.statuses.values()))
         result["elasticsearch_alone"] = raw_search_times(scratch.settings, names)
         print(json.dumps(result, indent=2))
     finally:
