@@ -5,8 +5,11 @@ The rule is deliberately strict, because a false merge shows an investigator acc
 somebody who is not their subject:
 - deterministic: the two records share a normalised identity-document number (same scheme
   and country) and the same birth date;
-- probabilistic: near-identical names AND the same full birth date (not 1 January, the
-  usual stand-in for an unknown day);
+- probabilistic: the same name AND the same full birth date (not 1 January, the usual
+  stand-in for an unknown day). "The same name" is strict (`same_name`): the same words
+  after folding, in any order or written together, or one of them mistyped inside. A
+  similar name is not enough: Jan and Jana, Daniel and Daniela, Hussein and Hassan, Bill
+  and William are different people often enough, twins among them;
 - never on a name alone, and never across a conflict: different birth dates, different
   stable national numbers of the same scheme and country, or disjoint nationalities.
 Clusters grow by complete linkage: a record joins a cluster only if it conflicts with no
@@ -20,8 +23,10 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from search.name_similarity import name_similarity
-from search.names import NameAnalysis, analyse_name, birth_date_parts, normalise_identifier
+from rapidfuzz.distance import OSA
+
+from search.names import (NameAnalysis, analyse_name, birth_date_parts, is_title, nickname_keys_folded,
+                          normalise_identifier)
 
 # Identity documents whose number, with the same birth date, identifies one human. A
 # passport counts: the same passport number of the same country and the same birth date
@@ -31,9 +36,14 @@ IDENTITY_SCHEMES = frozenset({"national_id", "tax_id", "passport", "personal_cod
 # Numbers a person keeps for life: two different ones of the same scheme and country are two
 # people. Passports are renewed under new numbers, so a different passport proves nothing.
 STABLE_SCHEMES = IDENTITY_SCHEMES - {"passport"}
-# "Near-identical": above one typo in a long name (about 0.96), well above the 0.8 that two
-# unrelated spellings of similar names reach; a nickname (0.9) is not enough on its own.
-MERGE_NAME_SIMILARITY = 0.95
+# A word a bank mistyped: at least this long, its first and last letters as the other
+# bank wrote them, and one letter changed, added, dropped or swapped with its neighbour in
+# between. The ends are kept because they carry sex and family (Jan/Jana, Giulio/Giulia,
+# Petrov/Petrova); shorter words are too often other names (Maria/Marta, Martin/Marvin);
+# and two different known given names are never a typo (Francis/Frances, Stephen/Stephan).
+TYPO_MIN_LENGTH = 7
+# German umlauts written out (Müller/Mueller): the same name as the folded umlaut.
+_UMLAUTS = (("ae", "a"), ("oe", "o"), ("ue", "u"))
 
 IdentityKey = tuple[str, str, str]  # scheme, country, normalised value
 
@@ -161,10 +171,56 @@ def person_link(a: _Facts, b: _Facts) -> str | None:
     # apart.
     if len(birth_date_parts(a.birth_date) or ()) != 3:
         return None
-    similarity = max((name_similarity(x, y) for x in a.names for y in b.names), default=0.0)
-    if similarity >= MERGE_NAME_SIMILARITY:
-        return f"name similarity {similarity:.2f} and the same birth date {a.birth_date}"
+    for x in a.names:
+        for y in b.names:
+            if (how := same_name(x, y)) is not None:
+                return f"{how} and the same birth date {a.birth_date}"
     return None
+
+
+def same_name(a: NameAnalysis, b: NameAnalysis) -> str | None:
+    """How two names are one, for a merge: word for word after folding and transliteration
+    (titles aside), in any order or written together, or with one word mistyped inside
+    (see TYPO_MIN_LENGTH); None if they are not."""
+    left, right = _words(a), _words(b)
+    if not left or not right:
+        return None
+    if sorted(left) == sorted(right) or "".join(left) == "".join(right):
+        return "the same name"
+    extra_left, extra_right = _unmatched(left, right), _unmatched(right, left)
+    if len(extra_left) == 1 and len(extra_right) == 1 and _mistyped(extra_left[0], extra_right[0]):
+        return f"the same name but one letter ({extra_left[0]} / {extra_right[0]})"
+    return None
+
+
+def _words(name: NameAnalysis) -> list[str]:
+    words = []
+    for token in name.tokens:
+        if not is_title(token):
+            for written, plain in _UMLAUTS:
+                token = token.replace(written, plain)
+            words.append(token)
+    return words
+
+
+def _unmatched(words: list[str], others: list[str]) -> list[str]:
+    rest = list(others)
+    left = []
+    for word in words:
+        if word in rest:
+            rest.remove(word)
+        else:
+            left.append(word)
+    return left
+
+
+def _mistyped(x: str, y: str) -> bool:
+    if min(len(x), len(y)) < TYPO_MIN_LENGTH or x[0] != y[0] or x[-1] != y[-1]:
+        return False
+    known_x, known_y = nickname_keys_folded(x), nickname_keys_folded(y)
+    if known_x and known_y and not known_x & known_y:
+        return False
+    return OSA.distance(x[1:-1], y[1:-1]) <= 1
 
 
 def entity_facts(record: PartyRecord) -> _Facts:

@@ -282,7 +282,13 @@ def analyse_name(name: str) -> NameAnalysis:
 @functools.lru_cache(maxsize=1 << 16)
 def is_minor(token: str) -> bool:
     """A particle, title or ordinal: part of how the name was written, weak as evidence."""
-    return token in PARTICLES or token in TITLES or _ORDINAL.fullmatch(token) is not None
+    return token in PARTICLES or is_title(token)
+
+
+def is_title(token: str) -> bool:
+    """A title or an ordinal: said of a person, not part of whom the name names (unlike a
+    particle: "Ali bin Hassan" and "Ali Hassan" may be father and son)."""
+    return token in TITLES or _ORDINAL.fullmatch(token) is not None
 
 
 def _sorted_set(values: Iterable[str]) -> tuple[str, ...]:
