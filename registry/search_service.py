@@ -155,5 +155,6 @@ def shown_ids(results: list[dict[str, Any]]) -> list[str]:
 
 def _parameters(query: PersonQuery, batch_index: int | None) -> dict[str, Any]:
     values = {"name": query.name, "birth_date": query.birth_date, "nationality": query.nationality,
-              "identifier": query.identifier, "as_of": iso(query.as_of), "batch_index": batch_index}
+              "identifier": query.identifier, "as_of": iso(query.as_of), "batch_index": batch_index,
+              "birth_years": list(query.birth_years) if query.birth_years else None}
     return {k: v for k, v in values.items() if v is not None}

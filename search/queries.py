@@ -31,6 +31,8 @@ class PersonQuery:
     identifier: str | None = None
     as_of: date | None = None
     size: int = CANDIDATES
+    # Born in one of these years, first and last included: instead of a birth_date.
+    birth_years: tuple[int, int] | None = None
 
 
 def validity_filter(as_of: date | None) -> list[dict[str, Any]]:
@@ -52,6 +54,10 @@ def person_search(query: PersonQuery) -> dict[str, Any]:
         # The exact date proves more than a shared year or a day-month swap.
         should.append({"term": {"birth_date": {"value": query.birth_date, "boost": 2.0}}})
         should.append({"terms": {"birth_keys": birth_date_keys(query.birth_date), "boost": 0.5}})
+    elif query.birth_years:
+        # A range says less than a year: it only breaks ties among the name's candidates.
+        first, last = query.birth_years
+        should.append({"terms": {"birth_keys": [f"{y:04d}" for y in range(first, last + 1)], "boost": 0.25}})
     if query.nationality:
         should.append({"term": {"countries": {"value": query.nationality.upper(), "boost": 0.5}}})
     if query.identifier:

@@ -51,6 +51,9 @@ BIRTH_CLOSE = 0.8
 # (1 + 0.8 * 0.6) / 1.8 = 0.82.
 BIRTH_CONSISTENT_MONTH = 0.75
 BIRTH_CONSISTENT_YEAR = 0.6
+# A year inside a range the investigator gave ("born in the 1970s"): more than unknown,
+# less than the year itself, and it never makes a name LIKELY by itself.
+BIRTH_IN_RANGE = 0.55
 BIRTH_UNKNOWN = 0.5
 # Not 0: a full name with a wrong birth date should still rank above half a name with no
 # date ("Florence Brown" born 1992 above a bare "Brown", for a query born 2002); at
@@ -65,6 +68,10 @@ NATIONALITY_CONFLICT = 0.9
 # and not against a conflicting birth date: the same number of another country, or a bank's
 # error, is likelier than one person with two birth dates.
 IDENTIFIER_FLOOR = 0.9
+# An identifier asked for that none of the record's identity documents has. Not a conflict:
+# the query names no scheme, and a passport number asked for says nothing against a
+# national id on record. But the namesake whose document does match must rank first.
+IDENTIFIER_UNMATCHED = 0.9
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,10 @@ def score_person(query: PersonQuery, wanted: NameAnalysis, source: Mapping[str, 
     similarity = max((tokens_similarity(wanted.tokens, words) for words in _name_words(source)),
                      default=0.0)
     evidence = [f"name similarity {similarity:.2f}"]
-    birth, said = birth_date_evidence(query.birth_date, source.get("birth_date"))
+    if query.birth_years and not query.birth_date:
+        birth, said = birth_year_evidence(query.birth_years, source.get("birth_date"))
+    else:
+        birth, said = birth_date_evidence(query.birth_date, source.get("birth_date"))
     evidence.append(said)
     score = (similarity + BIRTH_DATE_WEIGHT * birth) / (1.0 + BIRTH_DATE_WEIGHT)
     if query.nationality and source.get("nationalities"):
@@ -92,6 +102,9 @@ def score_person(query: PersonQuery, wanted: NameAnalysis, source: Mapping[str, 
         evidence.append(said)
         if decisive:
             score = IDENTIFIER_FLOOR + (1.0 - IDENTIFIER_FLOOR) * score
+    elif query.identifier and _has_identity_document(source):
+        score *= IDENTIFIER_UNMATCHED
+        evidence.append("identifier matches none of the record's identity documents")
     return Scored(round(min(max(score, 0.0), 1.0), 4), evidence)
 
 
@@ -111,6 +124,11 @@ def _name_words(source: Mapping[str, Any]) -> list[tuple[str, ...]]:
     shown = source.get("display") or {}
     names = [shown.get("full_name", ""), *shown.get("other_names", [])]
     return [remembered_tokens(n) for n in names if n]
+
+
+def _has_identity_document(source: Mapping[str, Any]) -> bool:
+    return any(str(ident.get("scheme") or "").strip().lower() in IDENTITY_SCHEMES
+               for ident in (source.get("display") or {}).get("identifiers") or ())
 
 
 def _matched_scheme(wanted: str, source: Mapping[str, Any]) -> str | None:
@@ -143,6 +161,18 @@ def birth_date_evidence(wanted: str | None, recorded: str | None) -> tuple[float
     return BIRTH_CONFLICTS, "birth date conflicts"
 
 
+
+
+def birth_year_evidence(years: tuple[int, int], recorded: str | None) -> tuple[float, str]:
+    """How much a recorded birth date says against a range of birth years, with why."""
+    parts = birth_date_parts(recorded)
+    if parts is None:
+        return BIRTH_UNKNOWN, "birth date unknown"
+    first, last = years
+    if first <= parts[0] <= last:
+        value = BIRTH_CONSISTENT_YEAR if first == last else BIRTH_IN_RANGE
+        return value, f"birth year within {first}-{last}"
+    return BIRTH_CONFLICTS, f"birth year outside {first}-{last}"
 
 
 def _close_dates(left: tuple[int, ...], right: tuple[int, ...]) -> str | None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from flask import current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 from stdnum import lei as stdnum_lei
 
 from loaders.schemas import Country, Iban, PartialDate
@@ -26,9 +27,13 @@ from search.names import fold
 from search.queries import EntityQuery, PersonQuery
 
 # C0 and C1 control characters: never part of a name or number, often part of an attack.
+# So are invisible marks that change how text shows: direction overrides and isolates
+# (U+202E makes "Anna" show as "annA" in the audit log), line and paragraph separators, the
+# byte-order mark and noncharacters. Zero-width joiners (U+200C, U+200D) stay: Persian and
+# Indic names need them.
 # Lone surrogates (a JSON "\ud83d" without its pair) are no text at all: nothing can encode
 # them, so they failed deep inside as a 500, or as "Elasticsearch cannot be reached".
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]")
 SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
@@ -41,7 +46,7 @@ class Text(fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
         text = super()._deserialize(value, attr, data, **kw)
         if CONTROL.search(text):
-            raise ValidationError("control characters are not allowed")
+            raise ValidationError("control characters and invisible marks (such as U+202E) are not allowed")
         if SURROGATE.search(text):
             raise ValidationError("not valid text: a UTF-16 surrogate without its pair")
         return text
@@ -61,6 +66,28 @@ class Name(Text):
         return text
 
 
+class BirthDate(PartialDate):
+    """A birth date as the loader takes it, and not after today."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kw)
+        if text > date.today().isoformat()[:len(text)]:
+            raise ValidationError("a birth date cannot be in the future")
+        return text
+
+
+# Nobody alive, nor in any bank's book, was born before this.
+MIN_BIRTH_YEAR = 1850
+
+
+class BirthYear(fields.Integer):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> int:
+        year = int(super()._deserialize(value, attr, data, **kw))
+        if not MIN_BIRTH_YEAR <= year <= date.today().year:
+            raise ValidationError(f"a year from {MIN_BIRTH_YEAR} to this year")
+        return year
+
+
 class Lei(Text):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
         text = super()._deserialize(value, attr, data, **kw)
@@ -70,11 +97,37 @@ class Lei(Text):
 
 
 class PersonQuerySchema(Schema):
-    name = Name(required=True)
-    birth_date = PartialDate(load_default=None, metadata={"description": "YYYY, YYYY-MM or YYYY-MM-DD"})
+    name = Name(load_default=None, metadata={"description": "the whole name, in any order"})
+    given_names = Name(load_default=None, metadata={"description": "instead of name, with family_name"})
+    family_name = Name(load_default=None, metadata={"description": "instead of name, with given_names"})
+    birth_date = BirthDate(load_default=None, metadata={"description": "YYYY, YYYY-MM or YYYY-MM-DD"})
+    birth_year_from = BirthYear(load_default=None, metadata={"description": "born in or after; instead of birth_date"})
+    birth_year_to = BirthYear(load_default=None, metadata={"description": "born in or before; instead of birth_date"})
     nationality = Country(load_default=None, metadata={"description": "ISO 3166 alpha-2"})
     identifier = Text(min_length=2, load_default=None, metadata={"description": "any scheme"})
     as_of = fields.Date(load_default=None, metadata={"description": "what was true on that date"})
+
+    @validates_schema
+    def _a_name_and_one_birth(self, data: dict[str, Any], **_: Any) -> None:
+        parts = data.get("given_names") or data.get("family_name")
+        if bool(data.get("name")) == bool(parts):
+            raise ValidationError("give a name, or its parts (given_names, family_name), not both", "name")
+        ranged = data.get("birth_year_from") is not None or data.get("birth_year_to") is not None
+        if ranged and data.get("birth_date"):
+            raise ValidationError("give a birth_date or a range of birth years, not both", "birth_date")
+        low, high = data.get("birth_year_from"), data.get("birth_year_to")
+        if low is not None and high is not None and low > high:
+            raise ValidationError("birth_year_from is after birth_year_to", "birth_year_from")
+
+    @post_load
+    def _whole(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        """The name the parts make (words are matched in any order), and the range's years."""
+        if not data["name"]:
+            data["name"] = " ".join(p for p in (data["given_names"], data["family_name"]) if p)
+        low, high = data.pop("birth_year_from"), data.pop("birth_year_to")
+        data["birth_years"] = None if low is None and high is None else (
+            low if low is not None else MIN_BIRTH_YEAR, high if high is not None else date.today().year)
+        return data
 
 
 class CaseBound(Schema):
@@ -128,9 +181,10 @@ def _body() -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def _person_query(args: dict[str, Any]) -> PersonQuery:
+def person_query(args: dict[str, Any]) -> PersonQuery:
+    """The query a loaded PersonQuerySchema (or a form built on it) asks."""
     return PersonQuery(args["name"], args["birth_date"], args["nationality"], args["identifier"],
-                       args["as_of"])
+                       args["as_of"], birth_years=args["birth_years"])
 
 
 WITHHELD_NOTICE = ("Some results are withheld: they show people marked sensitive. A supervisor of "
@@ -155,7 +209,7 @@ def search_persons() -> ResponseReturnValue:
     """Find a person however the banks spell them: one result per human, with every record and account."""
     args = PERSON_SEARCH.load(_body())
     service = PersonSearchService(_services().session(), _services().search)
-    results = service.search(g.caller, args["case_id"], _person_query(args), args["limit"],
+    results = service.search(g.caller, args["case_id"], person_query(args), args["limit"],
                              request.remote_addr)
     return jsonify({"case_id": args["case_id"], "results": results, **withheld(service.withheld)})
 
@@ -169,7 +223,7 @@ def search_persons_batch() -> ResponseReturnValue:
     args = PERSON_BATCH.load(_body())
     service = PersonSearchService(_services().session(), _services().search)
     budget = RequestBudget()
-    outcome = service.search_batch(g.caller, args["case_id"], [_person_query(q) for q in args["queries"]],
+    outcome = service.search_batch(g.caller, args["case_id"], [person_query(q) for q in args["queries"]],
                                    args["limit"], request.remote_addr, budget)
     answers = [{**a, **withheld(a["withheld"])} for a in outcome.answers]
     if not outcome.not_run:

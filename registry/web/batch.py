@@ -17,6 +17,7 @@ from marshmallow import ValidationError
 
 from registry.auth import allow
 from registry.limits import rate_limited
+from registry.api.search import person_query
 from registry.search_budget import RequestBudget
 from registry.search_service import MAX_BATCH, TAG, PersonSearchService
 from registry.web import blueprint
@@ -38,11 +39,6 @@ def search_batch() -> ResponseReturnValue:
     return _page(form={})
 
 
-def _query(args: dict[str, Any]) -> PersonQuery:
-    return PersonQuery(args["name"], args["birth_date"], args["nationality"], args["identifier"],
-                       args["as_of"])
-
-
 def _line(query: PersonQuery) -> str:
     return f"{query.name}; {query.birth_date}" if query.birth_date else query.name
 
@@ -56,7 +52,7 @@ def search_batch_submit() -> ResponseReturnValue:
     except ValidationError as invalid:
         return _page(422, errors=invalid.messages)
     ext, budget = current_app.extensions["registry"], RequestBudget()
-    queries = [_query(q) for q in args["queries"]]
+    queries = [person_query(q) for q in args["queries"]]
     outcome = PersonSearchService(ext.session(), ext.search).search_batch(
         g.caller, args["case_id"], queries, args["limit"], request.remote_addr, budget)
     answers = [{**a, "rows": shown(a["results"])} for a in outcome.answers]

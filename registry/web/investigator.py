@@ -17,6 +17,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import TooManyRequests
 
 from registry.account_search import AccountSearchService
+from registry.api.search import person_query
 from registry import audit
 from registry.auth import allow, caller_fields
 from registry.cases import CaseService, case_json
@@ -44,7 +45,7 @@ from registry.web.forms import (
 from registry.web.results import shown
 from registry.web.services import party_ids
 from registry.web.timeline import timeline
-from search.queries import EntityQuery, PersonQuery
+from search.queries import EntityQuery
 
 
 def _ext() -> Any:
@@ -88,11 +89,6 @@ def search() -> ResponseReturnValue:
     return _page(kind if kind in KINDS else "persons", form={})
 
 
-def _query(args: dict[str, Any]) -> PersonQuery:
-    return PersonQuery(args["name"], args["birth_date"], args["nationality"], args["identifier"],
-                       args["as_of"])
-
-
 def _search_args(case_id: int) -> dict[str, Any]:
     return PersonSearchForm().load({**filled(request.form), "case_id": case_id})
 
@@ -106,7 +102,7 @@ def search_submit() -> ResponseReturnValue:
     except ValidationError as invalid:
         return _page("persons", errors=invalid.messages), 422
     service = PersonSearchService(_ext().session(), _ext().search)
-    results = service.search(g.caller, args["case_id"], _query(args), args["limit"], request.remote_addr)
+    results = service.search(g.caller, args["case_id"], person_query(args), args["limit"], request.remote_addr)
     return _page("persons", results=shown(results), withheld=service.withheld)
 
 
@@ -145,7 +141,7 @@ def search_accounts() -> ResponseReturnValue:
 def search_export() -> ResponseReturnValue:
     args = _search_args(request_case_id())
     text = SearchExport(_ext().session(), _ext().search).persons(
-        g.caller, args["case_id"], _query(args), args["limit"], request.remote_addr)
+        g.caller, args["case_id"], person_query(args), args["limit"], request.remote_addr)
     response = Response(text, mimetype="text/csv", content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f"attachment; filename=search-case-{args['case_id']}.csv"
     return response

@@ -59,7 +59,7 @@ def test_investigator_signs_in_with_totp(investigator, world: World, shoot) -> N
 
 def test_investigator_searches_under_the_case(investigator, world: World, shoot) -> None:  # type: ignore[no-untyped-def]
     investigator.get_by_role("link", name="Search under").first.click()
-    investigator.get_by_label("Name").fill(SEARCHED)
+    investigator.get_by_label("Name", exact=True).fill(SEARCHED)
     investigator.get_by_label("Birth date").fill("1971")
     investigator.get_by_role("button", name="Search", exact=True).click()
     result = investigator.locator(".result").first

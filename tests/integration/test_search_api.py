@@ -99,6 +99,34 @@ def test_one_human_across_banks_is_one_result_with_every_record_and_account(clie
     assert "birth date conflicts" in namesake["explanation"]
 
 
+def test_a_name_in_parts_finds_what_the_whole_name_finds(client, engine, world) -> None:  # type: ignore[no-untyped-def]
+    whole = post(client, world, "persons", name=SUBJECT, birth_date="1962-09-23").json["results"]
+    parts = post(client, world, "persons", given_names="Ottilie", family_name="Brennecke",
+                 birth_date="1962-09-23")
+    assert parts.status_code == 200, parts.json
+    assert ours(world, parts.json["results"]) == ours(world, whole)
+    event = last_event(engine, actor=world["name"], tag="search:person:query")
+    assert event["parameters"]["name"] == SUBJECT
+    only_family = ours(world, post(client, world, "persons", family_name="Brennecke").json["results"])
+    assert {"P1", "P2"} <= {rec["customer_id"] for r in only_family for rec in r["records"]}
+
+
+@pytest.mark.parametrize("years, first, other", [((1960, 1965), "P1", "P2"), ((1970, 1979), "P2", "P1")])
+def test_a_range_of_birth_years_ranks_those_born_in_it_first(  # type: ignore[no-untyped-def]
+        client, engine, world, years: tuple[int, int], first: str, other: str) -> None:
+    response = post(client, world, "persons", name=SUBJECT, birth_year_from=years[0], birth_year_to=years[1])
+    assert response.status_code == 200, response.json
+    results = ours(world, response.json["results"])
+    assert results[0]["records"][0]["customer_id"] == first
+    assert f"birth year within {years[0]}-{years[1]}" in results[0]["explanation"]
+    outside = next(r for r in results if r["records"][0]["customer_id"] == other)
+    assert f"birth year outside {years[0]}-{years[1]}" in outside["explanation"]
+    # A range of years says less than a birth date: with the name alone it is never "likely".
+    assert results[0]["likely"] is False
+    event = last_event(engine, actor=world["name"], tag="search:person:query")
+    assert event["parameters"]["birth_years"] == list(years)
+
+
 def test_namesakes_are_never_merged_on_the_name_alone(client, world) -> None:  # type: ignore[no-untyped-def]
     results = ours(world, post(client, world, "persons", name=SUBJECT).json["results"])
     groups = [sorted(r["customer_id"] for r in result["records"]) for result in results]
@@ -192,6 +220,15 @@ def test_an_account_by_number_and_its_roles_as_of_a_date(client, world) -> None:
     # A JSON escape of half a surrogate pair: not text, and once a 500 or a false 503.
     ("persons", {"name": "Anna \ud83d"}, "name"),
     ("persons", {"name": "Anna Schmidt", "identifier": "\ud800x"}, "identifier"),
+    # A direction override shows "Anna" as "annA" wherever the query is shown, the audit log too.
+    ("persons", {"name": "Anna\u202eSchmidt"}, "name"),
+    ("persons", {}, "name"),
+    ("persons", {"name": "Anna Schmidt", "family_name": "Schmidt"}, "name"),
+    ("persons", {"name": "Anna Schmidt", "birth_date": "2999-01-01"}, "birth_date"),
+    ("persons", {"name": "Anna Schmidt", "birth_date": "1980", "birth_year_to": 1990}, "birth_date"),
+    ("persons", {"name": "Anna Schmidt", "birth_year_from": 1990, "birth_year_to": 1980}, "birth_year_from"),
+    ("persons", {"name": "Anna Schmidt", "birth_year_from": 1700}, "birth_year_from"),
+    ("persons", {"name": "Anna Schmidt", "birth_year_to": "the sixties"}, "birth_year_to"),
 ])
 def test_bad_input_is_a_422_problem(client, world, path: str, body: dict[str, Any], field: str) -> None:  # type: ignore[no-untyped-def]
     response = post(client, world, path, **body)

@@ -81,3 +81,11 @@ def test_entity_query_by_identifier_alone_has_no_name_clauses() -> None:
 def test_entity_user_text_never_reaches_query_string() -> None:
     body = json.dumps(entity_search(EntityQuery('company a/b "(*)~', registration_number="a/b OR *")))
     assert "query_string" not in body
+
+
+def test_a_range_of_birth_years_asks_for_each_year_weakly() -> None:
+    body = person_search(PersonQuery("Anna Schmidt", birth_years=(1978, 1981)))
+    assert {"terms": {"birth_keys": ["1978", "1979", "1980", "1981"], "boost": 0.25}} in clauses(body)
+    # A birth date given too wins: the range is the form's other way of saying it.
+    both = person_search(PersonQuery("Anna Schmidt", birth_date="1980-03-14", birth_years=(1978, 1981)))
+    assert not any("1978" in json.dumps(c) for c in clauses(both))

@@ -162,12 +162,17 @@ def test_only_an_identity_document_agreeing_with_the_birth_date_is_decisive() ->
         assert scored.score < LIKELY and any(said in e for e in scored.explanation), scored
 
 
-def test_an_identifier_that_is_not_there_proves_nothing() -> None:
+def test_an_identifier_that_is_not_there_is_no_conflict_but_the_match_ranks_first() -> None:
     query = PersonQuery("Anna Schmidt", birth_date="1980-03-14", identifier="X999")
-    with_id = score(query, record("Anna Schmidt", "1980-03-14",
-                                  identifiers=({"scheme": "passport", "value": "C01X00T47"},)))
-    assert with_id == score(PersonQuery("Anna Schmidt", birth_date="1980-03-14"),
-                            record("Anna Schmidt", "1980-03-14"))
+    matching = score(query, record("Anna Schmidt", "1980-03-14",
+                                   identifiers=({"scheme": "national_id", "value": "X 999"},)))
+    other = score_person(query, analyse_name(query.name), record(
+        "Anna Schmidt", "1980-03-14", identifiers=({"scheme": "passport", "value": "C01X00T47"},)))
+    assert matching > other.score >= LIKELY  # another document: perhaps her passport, not his
+    assert "identifier matches none of the record's identity documents" in other.explanation
+    # A record with no identity document has nothing to compare: the identifier says nothing.
+    assert score(query, record("Anna Schmidt", "1980-03-14")) == score(
+        PersonQuery("Anna Schmidt", birth_date="1980-03-14"), record("Anna Schmidt", "1980-03-14"))
 
 
 dates = st.dates().map(lambda d: d.isoformat()) | st.none() | st.sampled_from(["1980", "1980-03"])
@@ -201,3 +206,13 @@ def test_indexed_name_words_score_as_the_names_shown(name: str, others: list[str
     older = {k: v for k, v in indexed.items() if k != "name_words"}
     query = PersonQuery(asked)
     assert score(query, indexed) == score(query, older)
+
+
+def test_a_range_of_birth_years_is_weak_evidence_for_and_a_conflict_against() -> None:
+    query = PersonQuery("Anna Schmidt", birth_years=(1975, 1984))
+    inside, outside, unknown = (score(query, record("Anna Schmidt", born)) for born in ("1980-03-14", "1991-07-02", None))
+    assert inside > unknown > outside
+    assert inside < LIKELY  # a range never makes a name likely by itself
+    one_year = PersonQuery("Anna Schmidt", birth_years=(1980, 1980))
+    assert score(one_year, record("Anna Schmidt", "1980-03-14")) == score(
+        PersonQuery("Anna Schmidt", birth_date="1980"), record("Anna Schmidt", "1980-03-14"))
