@@ -95,6 +95,21 @@ _ARABIC_ARTICLE = re.compile(r"(?<![\u0600-\u06ff])\u0627\u0644(?=[\u0600-\u06ff
 # Inside a word waw and ya are almost always the long vowels u/o and i/e
 # (يوسف Yusuf, حسين Hussein, نور Nour); anyascii writes the consonants w and y.
 _ARABIC_MEDIAL_VOWEL = re.compile(r"(?<=[\u0621-\u064a])[\u0648\u064a]")
+# Hebrew, like Arabic, leaves most vowels unwritten, and anyascii writes it letter by letter
+# in one reading: every bet a "v", every vav a "v", every shin an "s" (בנימין נתניהו came out
+# "vnymyn ntnyhv", nothing like Binyamin Netanyahu). Passports and banks follow the spoken
+# name: a word's first letter takes its hard sound (b, k, p), shin is "sh", and inside a word
+# vav and yod are mostly the vowels o/u and i (יוסף Yosef, מיכאל Michael), doubled they are
+# the consonants, and a final he is a vowel (גולדה Golda). Points (niqqud) are dropped.
+_HEBREW_FIRST = {"א": "a", "ב": "b", "ג": "g", "ד": "d", "ה": "h", "ו": "v", "ז": "z", "ח": "ch",
+                 "ט": "t", "י": "y", "כ": "k", "ל": "l", "מ": "m", "נ": "n", "ס": "s", "ע": "a",
+                 "פ": "p", "צ": "tz", "ק": "k", "ר": "r", "ש": "sh", "ת": "t"}
+_HEBREW_INSIDE = {**_HEBREW_FIRST, "ב": "v", "כ": "ch", "ך": "ch", "פ": "f", "ף": "f", "ץ": "tz",
+                  "ם": "m", "ן": "n", "ו": "o", "י": "i"}
+# A geresh after gimel, zayin or tsadi writes a sound Hebrew lacks (ג'ורג' George).
+_HEBREW_GERESH = {"ג": "j", "ז": "zh", "צ": "ch", "ץ": "ch"}
+_HEBREW_WORD = re.compile("[\u05d0-\u05ea][\u05d0-\u05ea\u05f3']*")
+_HEBREW_POINTS = re.compile("[\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7]")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 # After anyascii every apostrophe-like mark is ' or `.
 _APOSTROPHES = re.compile(r"['`]")
@@ -119,6 +134,7 @@ def fold(text: str) -> str:
 
 def _transliterate(text: str) -> str:
     text = _GREEK_DIGRAPH.sub(lambda m: _GREEK_DIGRAPHS[m.group()], text)
+    text = _HEBREW_WORD.sub(lambda m: _hebrew_word(m.group()), _HEBREW_POINTS.sub("", text))
     text = _ARABIC_ABD.sub("abdal", text)
     text = _ARABIC_ARTICLE.sub("al ", text)
     text = _ARABIC_MEDIAL_VOWEL.sub(lambda m: "u" if m.group() == "\u0648" else "i", text)
@@ -128,6 +144,35 @@ def _transliterate(text: str) -> str:
         " " if not c.isascii() and unicodedata.category(c)[0] == "S" else c for c in text
     )
     return anyascii(_CJK_RUN.sub(_romanise_cjk_run, text))
+
+
+def _hebrew_word(word: str) -> str:
+    """One Hebrew word in Latin letters, as _HEBREW_FIRST and _HEBREW_INSIDE say."""
+    out = []
+    i = 0
+    while i < len(word):
+        letter, after = word[i], word[i + 1:i + 2]
+        if after in ("\u05f3", "'") and letter in _HEBREW_GERESH:
+            out.append(_HEBREW_GERESH[letter])
+            i += 1
+        elif i == 0:
+            out.append(_HEBREW_FIRST.get(letter, ""))
+        elif letter in "וי" and after == letter:
+            out.append("v" if letter == "ו" else "y")
+            i += 1
+        elif letter == "ו" and word[i + 1:] == "י":
+            out.append("vi")  # a final vav-yod is the consonant and the vowel (לוי Levi)
+            i += 1
+        elif letter == "ו" and i == len(word) - 1:
+            out.append("u")  # (נתניהו Netanyahu)
+        elif letter == "י" and after and after in "אעוה":
+            out.append("y")  # before another vowel letter, a consonant (גוריון Gurion)
+        elif letter == "ה" and i == len(word) - 1:
+            out.append("a")
+        else:
+            out.append(_HEBREW_INSIDE.get(letter, ""))
+        i += 1
+    return "".join(out)
 
 
 def _romanise_cjk_run(match: re.Match[str]) -> str:

@@ -468,3 +468,23 @@ def test_name_clauses_of_pasted_text_are_bounded() -> None:
     assert len(name_clauses("word " * 1000)) <= 2
     assert len(name_clauses(" ".join(f"w{i}x" for i in range(100)))) <= 9
     assert name_clauses("") == []
+
+
+@pytest.mark.parametrize(("hebrew", "latin"), [
+    ("בנימין נתניהו", "Binyamin Netanyahu"),   # anyascii: "vnymyn ntnyhv", similarity 0
+    ("גולדה מאיר", "Golda Meir"),
+    ("אריאל שרון", "Ariel Sharon"),
+    ("שמעון פרס", "Shimon Peres"),
+    ("מיכאל ביטון", "Michael Biton"),
+    ("חיים הרצוג", "Chaim Herzog"),
+    ("אברהם לוי", "Avraham Levi"),
+    ("יוסף מזרחי", "Yosef Mizrahi"),
+])
+def test_hebrew_is_read_as_spoken(hebrew: str, latin: str) -> None:
+    assert name_similarity(analyse_name(hebrew), analyse_name(latin)) >= 0.85
+
+
+def test_hebrew_points_are_dropped_and_a_geresh_writes_the_missing_sound() -> None:
+    assert fold("מִיכָאֵל") == fold("מיכאל") == "michal"
+    assert fold("ג'ורג'") == fold("ג׳ורג׳") == "jorj"
+    assert fold("בן־גוריון") == "bn goryon"
