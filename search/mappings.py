@@ -14,7 +14,8 @@ from typing import Any
 # unless it is an ordinal; each name's words kept in `name_words` for re-scoring.
 # 4: identifiers compacted without any punctuation (a slash too), as the link keys are;
 # the names of a party's earlier versions among its names (`display.former_names`).
-# 5: Hebrew read as spoken (search.names._hebrew_word), not letter by letter.
+# 5: Hebrew read as spoken (search.names._hebrew_word), not letter by letter; Korean
+# surnames as their bearers spell them.
 PARTIES_VERSION = 5
 
 KEYWORD = {"type": "keyword"}

@@ -67,6 +67,15 @@ _CJK_COMPOUND_SURNAMES = frozenset(
     "欧阳 歐陽 司马 司馬 诸葛 諸葛 上官 东方 東方 皇甫 令狐 慕容 夏侯 尉迟 尉遲 "
     "公孙 公孫 长孙 長孫 宇文 司徒 端木 澹台".split()
 )
+# Korean surnames as their bearers and banks spell them, not in Revised Romanization
+# (김 is "Kim", never "Gim"; 이 "Lee", not "I"): the thirty commonest, about 90 % of Koreans.
+_KOREAN_SURNAMES = {
+    "김": "kim", "이": "lee", "박": "park", "최": "choi", "정": "jung", "강": "kang", "조": "cho",
+    "윤": "yoon", "장": "jang", "임": "lim", "한": "han", "오": "oh", "서": "seo", "신": "shin",
+    "권": "kwon", "황": "hwang", "안": "ahn", "송": "song", "류": "ryu", "유": "yoo", "홍": "hong",
+    "전": "jeon", "고": "ko", "문": "moon", "양": "yang", "손": "son", "배": "bae", "백": "baek",
+    "허": "heo", "노": "noh",
+}
 # Han ideographs and Hangul syllables carry no spaces between surname and
 # given name; see _romanise_cjk_run.
 _CJK_RUN = re.compile(
@@ -182,6 +191,8 @@ def _romanise_cjk_run(match: re.Match[str]) -> str:
     run = match.group()
     syllables = [anyascii(char) for char in run]
     split = 2 if run[:2] in _CJK_COMPOUND_SURNAMES else 1
+    if len(run) > 1 and run[0] in _KOREAN_SURNAMES:
+        syllables[0] = _KOREAN_SURNAMES[run[0]]
     return f" {''.join(syllables[:split])} {''.join(syllables[split:])} "
 
 

@@ -55,7 +55,7 @@ def similarity(a: str, b: str) -> float:
         ("عبد الله", "abdallh"),
         ("习近平", "xi jinping"),
         ("欧阳修", "ouyang xiu"),
-        ("김정은", "gim jeongeun"),
+        ("김정은", "kim jeongeun"),
         ("नरेन्द्र मोदी", "nrendr modi"),
         ("ทักษิณ ชินวัตร", "thaksin chinwatr"),
         ("Nguyễn Tấn Dũng", "nguyen tan dung"),
@@ -488,3 +488,20 @@ def test_hebrew_points_are_dropped_and_a_geresh_writes_the_missing_sound() -> No
     assert fold("מִיכָאֵל") == fold("מיכאל") == "michal"
     assert fold("ג'ורג'") == fold("ג׳ורג׳") == "jorj"
     assert fold("בן־גוריון") == "bn goryon"
+
+
+def test_compatibility_forms_fold_as_their_letters() -> None:
+    """NFKC first: Arabic presentation forms (as some PDFs and old systems store text) and
+    Hebrew letters with points precomposed meet the same rules as plain letters."""
+    assert fold("\ufe8d\ufedf\ufeae\ufeb7\ufef4\ufea9") == fold("الرشيد") == "al rshid"
+    assert fold("\ufb2a\ufb3e\ufb4b") == fold("שמו")
+    assert fold("ｊｏｈｎ ｓｍｉｔｈ") == "john smith"
+
+
+@pytest.mark.parametrize(("korean", "latin"), [
+    ("김정은", "Kim Jong Un"),      # Revised Romanization alone: "gim jeongeun", similarity 0
+    ("박근혜", "Park Geun-hye"),
+    ("문재인", "Moon Jae-in"),
+])
+def test_korean_surnames_are_spelt_as_their_bearers_spell_them(korean: str, latin: str) -> None:
+    assert name_similarity(analyse_name(korean), analyse_name(latin)) >= 0.85
