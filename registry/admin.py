@@ -6,31 +6,73 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import click
+from elasticsearch import ApiError, TransportError
+from marshmallow import Schema, ValidationError, fields, validate
+from schwifty import BIC
+from schwifty.exceptions import SchwiftyException
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from stdnum import lei
 from tqdm import tqdm
 
 from loaders.errors import ExtractRejected
 from loaders.pipeline import ExtractLoader, LoadResult, read_header
+from loaders.schemas import Country
 from loaders.sources import open_source
 from registry.db import make_engine
 from registry.directory import COMMAND_LINE, Directory
-from registry.indexing import drain_outbox
+from registry.indexing import DrainPostponed, IndexingFailed, drain_outbox, search_problem
 from registry.models import Institution
+from registry.models.reporting import INSTITUTION_KINDS
 from registry.scorecard import store_scorecard
 from search.gateway import SearchGateway
 
 
+class InstitutionCode(fields.String):
+    """A BIC (8 or 11 characters) or an LEI (20, ISO 17442 check digits), in the compact
+    upper-case form extract headers must then name. Anything else would be registered and
+    then match no extract: headers are checked against the registered code."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
+        code = super()._deserialize(value, attr, data, **kw).replace(" ", "").upper()
+        if len(code) == 20:
+            if not lei.is_valid(code):
+                raise ValidationError(f"{code} is not a valid LEI (ISO 17442 check digits)")
+            return code
+        try:
+            return str(BIC(code).compact)
+        except SchwiftyException as error:
+            raise ValidationError(f"{code[:40]!r} is neither a BIC (8 or 11 characters) nor an LEI "
+                                  f"(20): {error}") from error
+
+
+class NewInstitution(Schema):
+    """What `registry institutions add` accepts, checked before anything is written."""
+
+    code = InstitutionCode(required=True)
+    name = fields.String(required=True, validate=validate.Length(
+        min=2, max=300, error="must be {min} to {max} characters long"))
+    kind = fields.String(load_default="bank", validate=validate.OneOf(INSTITUTION_KINDS))
+    country = Country(load_default=None)
+
+
 def add_institution(engine: Engine, code: str, name: str, kind: str = "bank",
                     country: str | None = None) -> str:
-    """Register (or re-key) an institution; returns its new API key, shown only once."""
+    """Register an institution; returns its API key, shown only once. Refuses (Conflict) a
+    code registered already: a second key would silently stop the bank's working one."""
     with Session(engine) as session:
-        directory = Directory(session, COMMAND_LINE)
-        exists = session.execute(select(Institution.id).where(Institution.code == code)).first()
-        _, key = (directory.rekey_institution(code) if exists
-                  else directory.add_institution(code, name, kind, country))
+        _, key = Directory(session, COMMAND_LINE).add_institution(code, name, kind, country)
+        session.commit()
+    return key
+
+
+def rekey_institution(engine: Engine, code: str) -> str:
+    """A new API key for a registered institution; its old key stops working at once."""
+    with Session(engine) as session:
+        _, key = Directory(session, COMMAND_LINE).rekey_institution(code)
         session.commit()
     return key
 
@@ -87,8 +129,21 @@ def load_files(engine: Engine, gateway: SearchGateway | None, paths: Sequence[Pa
             outcomes = [item for future in futures for item in future.result()]
     failed = sum(_report(path, result) for path, result in outcomes)
     if gateway is not None:
-        click.echo(f"{drain_outbox(engine, gateway)} documents indexed")
+        _index_loaded(engine, gateway)
     return failed
+
+
+def _index_loaded(engine: Engine, gateway: SearchGateway) -> None:
+    """What was applied stays applied: its changes wait in the outbox for whoever drains it
+    next, so an index that cannot take them now is worth a line, not a failure."""
+    try:
+        click.echo(f"{drain_outbox(engine, gateway)} documents indexed")
+    except DrainPostponed as waiting:
+        click.echo(f"indexing postponed: {waiting}; the worker or `registry index drain` "
+                   "indexes the changes after it", err=True)
+    except (ApiError, TransportError, IndexingFailed) as error:
+        click.echo(f"indexing postponed: {search_problem(error, gateway)}; the changes wait in "
+                   "the outbox until the worker or `registry index drain` indexes them", err=True)
 
 
 def _report(path: Path, result: LoadResult) -> bool:
@@ -115,6 +170,10 @@ def seed_and_load(engine: Engine, gateway: SearchGateway | None, parties: int, b
     click.echo(f"wrote {len(paths)} extracts to {out}")
     if not do_load:
         return
+    with engine.connect() as conn:
+        known = set(conn.execute(select(Institution.code)).scalars())
+    # Seeding again reuses the banks registered already, keys and all.
     for bank in national_banks(banks, seed):
-        add_institution(engine, bank.bic, bank.name, "bank", bank.country)
+        if bank.bic not in known:
+            add_institution(engine, bank.bic, bank.name, "bank", bank.country)
     load_files(engine, gateway, paths, jobs)

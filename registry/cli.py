@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +35,28 @@ def _engine() -> Any:
 
 def _gateway() -> Any:
     from registry.app import make_es
+    from registry.indexing import quiet_elasticsearch_transport
     from search.gateway import SearchGateway
 
+    quiet_elasticsearch_transport()
     settings = _settings()
     return SearchGateway(make_es(settings.elasticsearch_url), settings.index_prefix)
+
+
+@contextmanager
+def _elasticsearch_errors(gateway: Any) -> Iterator[None]:
+    """Elasticsearch away, refusing, or a rebuild running: expected, so one line and a
+    non-zero exit, not a traceback. Postgres keeps every change for the next try."""
+    from elasticsearch import ApiError, TransportError
+
+    from registry.indexing import DrainPostponed, IndexingFailed, search_problem
+
+    try:
+        yield
+    except DrainPostponed as waiting:
+        raise click.ClickException(f"{waiting}; run this again after the rebuild") from waiting
+    except (ApiError, TransportError, IndexingFailed) as error:
+        raise click.ClickException(search_problem(error, gateway)) from error
 
 
 @click.group()
@@ -110,15 +130,56 @@ def institutions() -> None:
               type=click.Choice(["bank", "company_register", "payment_institution", "other"]))
 @click.option("--country", default=None, help="ISO 3166 alpha-2.")
 def institutions_add(code: str, name: str, kind: str, country: str | None) -> None:
-    """Register institution CODE (BIC or LEI) and print its API key, once."""
-    from registry.admin import add_institution
+    """Register institution CODE (its BIC, or its LEI) and print its API key, once.
 
-    key = add_institution(_engine(), code, name, kind, country)
+    A code registered already is refused and its key left working; `registry institutions
+    rekey CODE` issues a new key."""
+    from registry.admin import add_institution
+    from registry.errors import Conflict
+
+    fields = _new_institution(code, name, kind, country)
+    try:
+        key = add_institution(_engine(), **fields)
+    except Conflict as taken:
+        raise click.ClickException(
+            f"{fields['code']} is registered already; its key is unchanged. "
+            f"To issue a new one: registry institutions rekey {fields['code']}") from taken
+    click.echo(key)
+
+
+def _new_institution(code: str, name: str, kind: str, country: str | None) -> dict[str, Any]:
+    from marshmallow import ValidationError
+
+    from registry.admin import NewInstitution
+
+    try:
+        return dict(NewInstitution().load({"code": code, "name": name, "kind": kind, "country": country}))
+    except ValidationError as invalid:
+        raise click.ClickException("; ".join(
+            f"--{field} {problems[0]}" if field != "code" else problems[0]
+            for field, problems in invalid.messages_dict.items())) from invalid
+
+
+@institutions.command("rekey")
+@click.argument("code")
+def institutions_rekey(code: str) -> None:
+    """Issue institution CODE a new API key and print it, once. The old key, and every page
+    session opened with it, stop working at once."""
+    from registry.admin import rekey_institution
+    from registry.errors import RegistryError
+
+    try:
+        key = rekey_institution(_engine(), code)
+    except RegistryError as refused:
+        raise click.ClickException(refused.detail) from refused
     click.echo(key)
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+# Files only: a folder's order is not the order of its extracts' sequence numbers, and
+# `registry load DIR/*.jsonl` names the files in the order the user means.
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--index/--no-index", default=True, help="Drain the search outbox afterwards.")
 @click.option("--jobs", default=1, show_default=True, help="Institutions loaded side by side.")
 @click.option("--institution", default=None,
@@ -158,7 +219,9 @@ def index_drain(jobs: int) -> None:
     """Index every party waiting in the outbox."""
     from registry.indexing import drain_side_by_side
 
-    done = drain_side_by_side(_engine(), _gateway(), jobs, _settings().elasticsearch_url)
+    gateway = _gateway()
+    with _elasticsearch_errors(gateway):
+        done = drain_side_by_side(_engine(), gateway, jobs, _settings().elasticsearch_url)
     click.echo(f"{done} documents indexed")
 
 
@@ -172,11 +235,14 @@ def index_rebuild(if_older: bool) -> None:
     from registry.indexing import rebuild
 
     gateway = _gateway()
-    if if_older and gateway.built_for_this_release():
-        click.echo("nothing to rebuild: the live index is this release's")
-        return
-    with tqdm(unit=" parties", desc="indexing") as bar:
-        total = rebuild(_engine(), gateway, progress=bar.update)
+    with _elasticsearch_errors(gateway):
+        # Asked first, of the live index: an Elasticsearch that is away fails here, before
+        # a progress bar is drawn.
+        if gateway.built_for_this_release() and if_older:
+            click.echo("nothing to rebuild: the live index is this release's")
+            return
+        with tqdm(unit=" parties", desc="indexing") as bar:
+            total = rebuild(_engine(), gateway, progress=bar.update)
     click.echo(f"{total} documents in the new index")
 
 
@@ -186,9 +252,10 @@ def index_check() -> None:
     from registry.indexing import compare_counts
 
     gateway = _gateway()
-    rows = compare_counts(_engine(), gateway)
+    with _elasticsearch_errors(gateway):
+        rows = compare_counts(_engine(), gateway)
+        current = gateway.built_for_this_release()
     click.echo(json.dumps(rows, indent=2))
-    current = gateway.built_for_this_release()
     if not current:
         click.echo(f"the live index {gateway.current_index()} was built by an older release; "
                    "run `registry index rebuild`", err=True)

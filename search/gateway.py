@@ -106,9 +106,16 @@ class SearchGateway:
         return dict(self.es.search(index=self.alias, **body))
 
     def counts_by_institution(self) -> dict[int, int]:
-        response = self.es.search(index=self.alias, size=0, aggs={
-            "by": {"terms": {"field": "institution_id", "size": 10000}}})
-        return {int(b["key"]): int(b["doc_count"]) for b in response["aggregations"]["by"]["buckets"]}
+        return {i: count for i, (count, _, _) in self.versions_by_institution().items()}
+
+    def versions_by_institution(self) -> dict[int, tuple[int, int, int]]:
+        """Per institution: how many documents, and the sum and the largest of their versions
+        (`_version` has doc values, so this is one aggregation, no script, no document read)."""
+        response = self.es.search(index=self.alias, size=0, aggs={"by": {
+            "terms": {"field": "institution_id", "size": 10000},
+            "aggs": {"sum": {"sum": {"field": "_version"}}, "max": {"max": {"field": "_version"}}}}})
+        return {int(b["key"]): (int(b["doc_count"]), int(b["sum"]["value"]), int(b["max"]["value"] or 0))
+                for b in response["aggregations"]["by"]["buckets"]}
 
     def delete_all(self) -> None:
         """Drop every index of this prefix (used by tests that own their prefix)."""
