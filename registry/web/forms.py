@@ -11,7 +11,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from loaders.schemas import Country
+from registry.admin import NewInstitution
 from registry.api.cases import ApprovalSchema, AssignmentSchema, NewCaseSchema
 from registry.api.fields import RowId
 from registry.api.search import (
@@ -24,7 +24,6 @@ from registry.cases import NewCase
 from registry.directory import DEFAULT_TOKEN_DAYS
 from registry.errors import RegistryError
 from registry.models import ROLES
-from registry.models.reporting import INSTITUTION_KINDS
 from registry.search_service import MAX_BATCH
 
 
@@ -149,12 +148,12 @@ class RateLimitForm(Form):
                          metadata={"description": "empty for the default"})
 
 
-class NewInstitutionForm(Form):
-    code = fields.String(required=True, validate=[validate.Length(min=4, max=20),
-                                                  validate.Regexp(r"^[A-Z0-9]+$")])
-    name = fields.String(required=True, validate=validate.Length(min=2, max=300))
-    kind = fields.String(load_default="bank", validate=validate.OneOf(INSTITUTION_KINDS))
-    country = Country(load_default=None)
+class NewInstitutionForm(NewInstitution):
+    """What `registry institutions add` accepts: a BIC or an LEI, so that the bank's extract
+    headers can name it."""
+
+    class Meta:
+        unknown = EXCLUDE
 
 
 # ---- investigators' batch search -----------------------------------------------------------

@@ -15,7 +15,8 @@ from sqlalchemy import Engine, text
 
 from registry.auth import INSTITUTION, PUBLIC, declared_callers
 from registry.config import Settings
-from tests.integration.test_access import unique, user_with_token
+from tests.integration.institution_codes import new_bic
+from tests.integration.test_access import user_with_token
 from tests.integration.test_slice import run
 
 ROLES = ("investigator", "supervisor", "auditor", "administrator", INSTITUTION)
@@ -126,7 +127,7 @@ def endpoints(app) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def
 @pytest.fixture(scope="module")
 def credentials(settings: Settings, engine: Engine) -> Iterator[dict[str, str]]:
     tokens = {role: user_with_token(settings, role)[1] for role in ROLES if role != INSTITUTION}
-    code = unique("MATRIX")[:20]
+    code = new_bic("MX")
     tokens[INSTITUTION] = run(settings, "institutions", "add", code, "--name", "Matrix Bank").strip().splitlines()[-1]
     yield tokens
     # The institution's (empty) upload must not wait in the queue for other tests' workers.

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from registry.config import Settings
 from registry.oversight import EventFilter, OversightService, safe_cell
 from tests.integration.helpers import account, person, role, write_extract
+from tests.integration.institution_codes import new_bic
 from tests.integration.test_access import bearer, last_event, marked_sensitive, unique, user_with_token
 from tests.integration.test_slice import run
 
@@ -49,7 +50,7 @@ def world(settings: Settings, app, engine, tmp_path_factory: pytest.TempPathFact
 
 def _world(settings: Settings, app, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     client = app.test_client()
-    bank = "OV" + uuid.uuid4().hex[:6].upper() + "XXX"
+    bank = new_bic("OV")
     run(settings, "institutions", "add", bank, "--name", "Oversight Bank")
     records = [person("P1", SUBJECT, birth_date="1975-06-01"), account("A1", 1), role("A1", "P1"),
                person("P2", PEP, birth_date="1960-01-01", pep=True), account("A2", 2), role("A2", "P2")]

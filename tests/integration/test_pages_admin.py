@@ -19,6 +19,7 @@ from sqlalchemy import Engine, text
 from registry.cli import main
 from registry.config import Settings
 from tests.e2e.world import PASSWORD, SUBJECT, World, form_token, totp
+from tests.integration.institution_codes import new_bic
 from tests.integration.test_access import bearer, last_event, marked_sensitive, unique, user_with_token
 from tests.integration.test_pages import clients, world  # noqa: F401  (fixtures)
 from tests.integration.test_slice import cli_env, run
@@ -264,8 +265,11 @@ def test_unlock_a_locked_user(app: Flask, clients, settings: Settings, engine: E
 
 
 def test_register_an_institution_and_issue_it_a_new_key(app: Flask, clients, world: World, engine: Engine) -> None:  # type: ignore[no-untyped-def]
-    code = "PA" + uuid.uuid4().hex[:8].upper()
+    code = new_bic("PA")
     admin = clients["administrator"]
+    not_a_bic = post(admin, "/admin/institutions", "/admin/institutions", code="PA" + uuid.uuid4().hex[:8].upper(),
+                     name="Page Bank", kind="bank", country="hr")
+    assert not_a_bic.status_code == 422 and "neither a BIC" in not_a_bic.get_data(as_text=True)
     response = post(admin, "/admin/institutions", "/admin/institutions", code=code, name="Page Bank",
                     kind="bank", country="hr")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"

@@ -4,7 +4,6 @@ too), and other institutions' records of the same human; case-bound, rate-limite
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from sqlalchemy import Engine, text
 
 from registry.config import Settings
 from tests.integration.helpers import account, person, role, write_extract
+from tests.integration.institution_codes import new_bic
 from tests.integration.test_access import bearer, last_event, open_case, user_with_token
 from tests.integration.test_slice import run
 
@@ -21,7 +21,7 @@ BIRTH = "1971-04-09"
 
 
 def bank(settings: Settings, name: str) -> str:
-    code = "RV" + uuid.uuid4().hex[:6].upper() + "XXX"
+    code = new_bic("RV")
     run(settings, "institutions", "add", code, "--name", name)
     return code
 

@@ -8,7 +8,6 @@ it, and the case's supervisors see it waiting for their decision.
 from __future__ import annotations
 
 import random
-import uuid
 from datetime import date
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +18,7 @@ from sqlalchemy import Engine, text
 from registry.config import Settings
 from registry.web.results import as_csv
 from tests.integration.helpers import account, iban, person, role, write_extract
+from tests.integration.institution_codes import new_bic
 from tests.integration.test_access import bearer, last_event, marked_sensitive
 from tests.integration.test_cases import Team, opened, team
 from tests.integration.test_slice import run
@@ -43,7 +43,7 @@ def world(settings: Settings, engine: Engine, tmp_path_factory: pytest.TempPathF
 
 
 def _world(settings: Settings, engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    code = "SA" + uuid.uuid4().hex[:6].upper() + "XXX"
+    code = new_bic("SA")
     n, m = random.sample(range(10**8, 10**9), 2)
     records = [person("P1", PROTECTED, birth_date="1969-03-14"),
                person("P2", NEIGHBOUR, birth_date="1971-08-02"),
