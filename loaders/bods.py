@@ -227,11 +227,12 @@ class BodsSource:
     format = "bods"
 
     def __init__(self, path: Path, institution_code: str, sequence: int,
-                 as_of: date | None = None) -> None:
+                 as_of: date | None = None, not_before: date | None = None) -> None:
         self.path = path
         self.institution = institution_code
         self.sequence = sequence
         self.as_of = as_of
+        self.not_before = not_before
         self._plan: Plan | None = None
 
     def statements(self) -> Iterator[Statement]:
@@ -254,7 +255,7 @@ class BodsSource:
 
     def header(self) -> tuple[int, dict[str, Any]]:
         plan = self.plan()
-        as_of = self.as_of or _as_of(plan.last_date)
+        as_of = self.as_of or _as_of(plan.last_date, self.not_before)
         return 0, {"record": "header", "format": "registry-extract", "version": 1,
                    "institution": self.institution, "kind": "delta", "as_of": as_of.isoformat(),
                    "sequence": self.sequence, "counts": plan.counts}
@@ -363,11 +364,15 @@ def _latest_date(statement: dict[str, Any]) -> str:
     return max(dates)
 
 
-def _as_of(last_date: str) -> date:
+def _as_of(last_date: str, not_before: date | None = None) -> date:
     """The file's latest date, but never after today: a date in the future is an error the
-    pipeline's date checks must still see."""
+    pipeline's date checks must still see. Nor before `not_before`, the as_of of the
+    institution's last applied extract: a bank's file of older statements is still its next
+    delta, and what it changes is known to the registry from then on, never earlier (history
+    already reported as of a later day is not rewritten)."""
     today = date.today()
     try:
-        return min(date.fromisoformat(last_date), today) if last_date else today
+        latest = min(date.fromisoformat(last_date), today) if last_date else today
     except ValueError:
-        return today
+        latest = today
+    return max(latest, not_before) if not_before else latest

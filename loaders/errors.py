@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -58,10 +59,14 @@ class ErrorReport:
             "problems": [asdict(p) for p in self.problems],
         }
 
-    def as_text(self) -> str:
+    def as_text(self, describe: Callable[[int], str] | None = None) -> str:
+        """`describe` says where a position is (a bundle's are "person.csv row 4")."""
         lines = [f"{self.total} problem(s)"]
         for p in self.problems:
-            where = f"line {p.line}" if p.line is not None else "extract"
+            if p.line is None:
+                where = "extract"
+            else:
+                where = describe(p.line) if describe else f"line {p.line}"
             rid = f" [{p.record_id}]" if p.record_id else ""
             fld = f" {p.field}:" if p.field else ""
             lines.append(f"{where}{rid}{fld} {p.message}")

@@ -4,9 +4,9 @@ check the whole, then apply it in one transaction, or apply nothing and report w
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
-from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,25 +16,21 @@ from typing import Any
 import orjson
 import psycopg
 from marshmallow import ValidationError
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from loaders.apply import apply_staged
 from loaders.checks import (
-    check_closed_references, check_closes, check_duplicates, check_references,
+    check_closed_references, check_closes, check_counts, check_duplicates, check_references,
 )
-from loaders.errors import MAX_MESSAGE, ErrorReport, ExtractRejected, Problem, clip, echo, rejected
+from loaders.errors import MAX_MESSAGE, ErrorReport, ExtractRejected, clip, rejected
 from loaders.locks import extract_lock
-from loaders.schemas import CLOSE_SCHEMA, HEADER_SCHEMA, MAX_REF, RECORD_SCHEMAS
-from loaders.sources import RecordSource, open_source
-from loaders.staging import Stager, create_staging, stager
-from loaders.tables import TARGETS, close_key
+from loaders.records import Header, Progress, Tally, stage_records
+from loaders.schemas import HEADER_SCHEMA
+from loaders.sources import RecordSource, describe_line, open_source
+from loaders.staging import create_staging, stager
 from registry.models import Extract, Institution
-
-Progress = Callable[[int], None]
-PROGRESS_EVERY = 1000
-# How the key of a role or an ownership is made, for messages.
-KEY_SHAPES = {"role": "account|party|role", "ownership": "owner|owned"}
+from registry.scorecard import book_scorecard, rejected_scorecard
 
 
 @dataclass
@@ -44,15 +40,6 @@ class LoadResult:
     counts: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     report: ErrorReport | None = None
-
-
-@dataclass(frozen=True)
-class Header:
-    institution: str
-    kind: str
-    as_of: date
-    sequence: int
-    counts: dict[str, int]
 
 
 def file_hash(path: Path) -> str:
@@ -74,111 +61,6 @@ def read_header(source: RecordSource) -> Header:
     return Header(data["institution"], data["kind"], data["as_of"], data["sequence"], data["counts"])
 
 
-def record_hash(value: dict[str, Any]) -> str:
-    body = {k: v for k, v in value.items() if k != "op"}
-    return hashlib.blake2b(orjson.dumps(body, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
-
-
-def stage_records(source: RecordSource, out: Stager, report: ErrorReport, header: Header,
-                  progress: Progress | None = None) -> dict[str, int]:
-    """Validate each record and stage the good ones; returns the records read per type."""
-    seen = {kind: 0 for kind in TARGETS}
-    read = 0
-    for number, value, error in source.records():
-        read += 1
-        if progress is not None and read % PROGRESS_EVERY == 0:
-            progress(PROGRESS_EVERY)
-        if value is None:
-            report.add(Problem(number, None, None, error or "unreadable", "syntax"))
-            continue
-        kind = value.get("record")
-        # Not `kind in TARGETS` alone: a list or an object cannot be looked up in a dict.
-        if not isinstance(kind, str) or kind not in TARGETS:
-            report.add(Problem(number, _rid(value), "record", f"unknown record type {echo(kind)} "
-                               f"(one of {', '.join(TARGETS)})", "record"))
-            continue
-        seen[kind] += 1
-        _stage_one(number, kind, value, out, report, header)
-    if progress is not None:
-        progress(read % PROGRESS_EVERY)
-    return seen
-
-
-def _rid(value: dict[str, Any]) -> str | None:
-    rid = value.get("id") or value.get("account") or value.get("owner")
-    return str(rid) if rid is not None else None
-
-
-def _stage_one(number: int, kind: str, value: dict[str, Any], out: Stager, report: ErrorReport,
-               header: Header) -> None:
-    target = TARGETS[kind]
-    if value.get("op") == "close":
-        if header.kind != "delta":
-            report.add(Problem(number, _rid(value), "op", "'close' is only for deltas", "record"))
-            return
-        try:
-            key = close_key(kind, CLOSE_SCHEMA.load(value))
-        except ValidationError as err:
-            _add_messages(report, number, _rid(value), err.messages)
-            return
-        if key is None:
-            report.add(Problem(number, _rid(value), None, "a close record must name what it closes", "record"))
-            return
-        if _key_fits(number, kind, key, report):
-            out.write(target, number, key, None, "close", (None,) * len(target.columns))
-        return
-    try:
-        data = RECORD_SCHEMAS[kind].load(value)
-    except ValidationError as err:
-        _add_messages(report, number, _rid(value), err.messages)
-        return
-    for problem in date_problems(kind, data, header.as_of):
-        report.add(Problem(number, _rid(value), problem[0], problem[1], "date"))
-    key = target.key(data)
-    if _key_fits(number, kind, key, report):
-        out.write(target, number, key, record_hash(value), "upsert", target.to_row(data))
-
-
-def _key_fits(number: int, kind: str, key: str, report: ErrorReport) -> bool:
-    """Roles and ownerships are keyed by ids joined with "|"; each id fits the registry's
-    column, but two long ones together may not."""
-    if len(key) <= MAX_REF:
-        return True
-    report.add(Problem(number, key, None, f"its key {KEY_SHAPES.get(kind, 'id')} is {len(key)} "
-                       f"characters long; the registry keeps keys of at most {MAX_REF}: use "
-                       "shorter ids", "invalid"))
-    return False
-
-
-def date_problems(kind: str, data: dict[str, Any], as_of: date) -> list[tuple[str, str]]:
-    """Dates no bank can truthfully report on `as_of`. An end in the future would also be
-    for ever out of reach: closing marks only what is still open."""
-    problems = []
-    for name in ("opened_on", "incorporated_on", "from_", "closed_on", "to"):
-        value = data.get(name)
-        if value is not None and value > as_of:
-            problems.append((name.rstrip("_"), f"{value} is after the extract's as_of {as_of}"))
-    birth = data.get("birth_date")
-    if birth and not (1880 <= int(birth[:4]) <= as_of.year):
-        problems.append(("birth_date", f"implausible birth year {birth[:4]}"))
-    return problems
-
-
-def _add_messages(report: ErrorReport, line: int, rid: str | None, messages: Any, prefix: str = "") -> None:
-    if isinstance(messages, dict):
-        for key, inner in messages.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
-            _add_messages(report, line, rid, inner, path if key != "_schema" else prefix)
-    elif isinstance(messages, list) and messages and all(isinstance(m, str) for m in messages):
-        for message in messages:
-            report.add(Problem(line, rid, prefix or None, message, "invalid"))
-    elif isinstance(messages, list):
-        for index, inner in enumerate(messages):
-            _add_messages(report, line, rid, inner, f"{prefix}[{index}]")
-    else:
-        report.add(Problem(line, rid, prefix or None, str(messages), "invalid"))
-
-
 def check_delta_closes(cursor: psycopg.Cursor[Any], report: ErrorReport, institution_id: int,
                        fmt: str) -> None:
     check_closed_references(cursor, report, institution_id)
@@ -186,14 +68,6 @@ def check_delta_closes(cursor: psycopg.Cursor[Any], report: ErrorReport, institu
     # this registry ever held them (docs/formats.md): there a close of nothing changes nothing.
     if fmt != "bods":
         check_closes(cursor, report, institution_id)
-
-
-def check_counts(header: Header, seen: dict[str, int], report: ErrorReport) -> None:
-    for kind, count in seen.items():
-        declared = header.counts.get(kind, 0)
-        if declared != count:
-            report.add(Problem(None, None, f"counts.{kind}", f"header declares {declared} {kind} "
-                               f"records but {count} were read (truncated file?)", "counts"))
 
 
 class ExtractLoader:
@@ -210,14 +84,15 @@ class ExtractLoader:
         digest = file_hash(path)
         try:
             reporter = institution_code or uploader
-            sequence = self._next_sequence(reporter) if reporter is not None else None
+            sequence, last_as_of = self._last_applied(reporter) if reporter else (0, None)
             # One source for header and records: a BODS source plans the records once.
-            source = open_source(path, institution=reporter, sequence=sequence)
+            source = open_source(path, institution=reporter, sequence=sequence + 1,
+                                 not_before=last_as_of)
             header = read_header(source)
             with Session(self.engine) as session:
                 found = self._institution(session, header, uploader)
         except ExtractRejected as error:
-            return self._early_rejection(error.report, extract_id)
+            return self._early_rejection(error.report, extract_id, started)
         with ExitStack() as held, Session(self.engine, expire_on_commit=False) as session:
             institution = session.merge(found)
             duplicate = session.execute(select(Extract.id).where(
@@ -234,7 +109,7 @@ class ExtractLoader:
             try:
                 self._check_sequence(session, institution.id, header)
             except ExtractRejected as error:
-                return self._reject(session, extract, error.report)
+                return self._reject(session, extract, error.report, timings=_total(started))
             session.commit()
             session.close()
             return self._apply(extract.id, institution.id, header, source, progress, started)
@@ -252,12 +127,14 @@ class ExtractLoader:
                 session.commit()
         return LoadResult(original, "duplicate", timings=timings)
 
-    def _next_sequence(self, code: str) -> int:
+    def _last_applied(self, code: str) -> tuple[int, date | None]:
+        """The sequence and as_of of the institution's last applied extract (0, None: none)."""
         with self.engine.connect() as conn:
             last = conn.execute(text(
-                "SELECT max(e.sequence) FROM extracts e JOIN institutions i ON i.id = e.institution_id "
-                "WHERE i.code = :code AND e.status = 'applied'"), {"code": code}).scalar()
-        return int(last or 0) + 1
+                "SELECT e.sequence, e.as_of FROM extracts e JOIN institutions i "
+                "ON i.id = e.institution_id WHERE i.code = :code AND e.status = 'applied' "
+                "ORDER BY e.sequence DESC LIMIT 1"), {"code": code}).first()
+        return (int(last.sequence), last.as_of) if last else (0, None)
 
     def _institution(self, session: Session, header: Header, uploader: str | None) -> Institution:
         if uploader is not None and uploader != header.institution:
@@ -296,7 +173,7 @@ class ExtractLoader:
 
     def _apply(self, extract_id: int, institution_id: int, header: Header, source: RecordSource,
                progress: Progress | None, started: float) -> LoadResult:
-        report = ErrorReport()
+        report, tally = ErrorReport(), Tally()
         timings: dict[str, float] = {}
         with self.engine.connect() as conn:
             raw: psycopg.Connection[Any] = conn.connection.dbapi_connection  # type: ignore[assignment]
@@ -304,35 +181,26 @@ class ExtractLoader:
                 create_staging(cursor)
                 try:
                     with stager(raw) as out:
-                        seen = stage_records(source, out, report, header, progress)
+                        stage_records(source, out, report, header, progress, tally)
                 except ExtractRejected as error:
                     conn.rollback()
-                    return self._reject_by_id(extract_id, error.report)
-                timings["stage"] = time.monotonic() - started
-                check_counts(header, seen, report)
-                check_duplicates(cursor, report)
-                check_references(cursor, report, institution_id, header.kind == "full")
-                if header.kind == "delta":
-                    check_delta_closes(cursor, report, institution_id, source.format)
+                    report = error.report
+                else:
+                    timings["stage"] = time.monotonic() - started
+                    check_whole(cursor, report, tally, institution_id, header, source.format)
                 if report:
                     conn.rollback()
-                    return self._reject_by_id(extract_id, report)
+                    timings["total"] = time.monotonic() - started
+                    return self._reject_by_id(extract_id, report, tally.as_counts(), timings)
                 self._set_status(extract_id, "applying")
-                counts = apply_staged(cursor, institution_id, extract_id, header.as_of,
-                                      header.kind == "full")
-                timings["apply"] = time.monotonic() - started - timings["stage"]
+                counts = _apply_staged(conn, cursor, extract_id, institution_id, header, timings)
+                counts["read"] = tally.records
                 timings["total"] = time.monotonic() - started
-                counts["read"] = seen
                 conn.execute(text(
                     "UPDATE extracts SET status = 'applied', counts = :counts, timings = :timings, "
                     "finished_at = now() WHERE id = :id"),
                     {"counts": orjson.dumps(counts).decode(), "timings": orjson.dumps(timings).decode(),
                      "id": extract_id})
-                conn.commit()
-                # A big load leaves the planner's statistics behind; later queries (the
-                # scorecard, the next extract's diff) would otherwise pick nested loops.
-                # Through a function of the schema's owner: the loader's role may not ANALYZE.
-                conn.execute(text("SELECT analyze_reported_tables()"))
                 conn.commit()
         return LoadResult(extract_id, "applied", counts, timings)
 
@@ -342,20 +210,60 @@ class ExtractLoader:
             conn.execute(text("UPDATE extracts SET status = :s WHERE id = :id"),
                          {"s": status, "id": extract_id})
 
-    def _reject(self, session: Session, extract: Extract, report: ErrorReport) -> LoadResult:
+    def _reject(self, session: Session, extract: Extract, report: ErrorReport,
+                counts: dict[str, Any] | None = None,
+                timings: dict[str, float] | None = None) -> LoadResult:
+        """Records the rejection with what was read and how long it took, as far as it got."""
         extract.status, extract.errors = "rejected", report.as_json()
+        extract.counts = {**(counts or {}), "scorecard": rejected_scorecard(report.by_kind)}
+        extract.timings = timings or {}
         extract.finished_at = func.now()
         session.commit()
-        return LoadResult(extract.id, "rejected", report=report)
+        return LoadResult(extract.id, "rejected", extract.counts, extract.timings, report)
 
-    def _reject_by_id(self, extract_id: int, report: ErrorReport) -> LoadResult:
+    def _reject_by_id(self, extract_id: int, report: ErrorReport, counts: dict[str, Any] | None = None,
+                      timings: dict[str, float] | None = None) -> LoadResult:
         with Session(self.engine, expire_on_commit=False) as session:
             extract = session.get(Extract, extract_id)
             assert extract is not None
-            return self._reject(session, extract, report)
+            return self._reject(session, extract, report, counts, timings)
 
-    def _early_rejection(self, report: ErrorReport, extract_id: int | None) -> LoadResult:
+    def _early_rejection(self, report: ErrorReport, extract_id: int | None,
+                         started: float) -> LoadResult:
         """Too broken to name its institution: only an upload's own row records it."""
         if extract_id is None:
             return LoadResult(0, "rejected", report=report)
-        return self._reject_by_id(extract_id, report)
+        return self._reject_by_id(extract_id, report, timings=_total(started))
+
+
+def _total(started: float) -> dict[str, float]:
+    return {"total": time.monotonic() - started}
+
+
+def _apply_staged(conn: Connection, cursor: psycopg.Cursor[Any], extract_id: int,
+                  institution_id: int, header: Header, timings: dict[str, float]) -> dict[str, Any]:
+    """Applies what is staged and computes the scorecard of the book it leaves, both in the
+    transaction the caller commits: an extract is never applied without its scorecard, even
+    when the process dies the moment it commits."""
+    begun = time.monotonic()
+    counts: dict[str, Any] = dict(apply_staged(cursor, institution_id, extract_id, header.as_of,
+                                               header.kind == "full"))
+    timings["apply"] = time.monotonic() - begun
+    # A big load leaves the planner's statistics behind, and the scorecard (and the next
+    # extract's diff) would pick nested loops; ANALYZE inside the transaction samples its
+    # own rows. Through a function of the schema's owner: the loader's role may not ANALYZE.
+    conn.execute(text("SELECT analyze_reported_tables()"))
+    counts["scorecard"] = book_scorecard(conn, institution_id)
+    timings["scorecard"] = time.monotonic() - begun - timings["apply"]
+    return counts
+
+
+def check_whole(cursor: psycopg.Cursor[Any], report: ErrorReport, tally: Tally, institution_id: int,
+                header: Header, fmt: str) -> None:
+    """The checks that need the whole extract staged."""
+    where = functools.partial(describe_line, fmt)
+    check_counts(header.counts, tally.records, tally.unreadable, report)
+    check_duplicates(cursor, report, where)
+    check_references(cursor, report, institution_id, header.kind == "full", where)
+    if header.kind == "delta":
+        check_delta_closes(cursor, report, institution_id, fmt)

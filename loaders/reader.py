@@ -20,6 +20,7 @@ from loaders.errors import rejected
 MAX_LINE_BYTES = 1024 * 1024
 MAX_DEPTH = 8
 GZIP_MAGIC = b"\x1f\x8b"
+BOM = b"\xef\xbb\xbf"
 # Bomb guards, the same for a gzip file as for a zip bundle (loaders/csv_bundle.py). The
 # largest bank books are a few GiB of records; 20 GiB leaves room for growth and still stops
 # a file that would keep the worker busy for days.
@@ -79,7 +80,7 @@ def first_line(path: Path) -> bytes:
     at most MAX_LINE_BYTES of it. Empty if there is none."""
     with open_extract(path) as stream:
         for line in iter(lambda: stream.readline(MAX_LINE_BYTES + 1), b""):
-            content = line.strip(b" \t\r\n").removeprefix(b"\xef\xbb\xbf").strip(b" \t\r\n")
+            content = line.strip(b" \t\r\n").removeprefix(BOM).strip(b" \t\r\n")
             if content:
                 return content
     return b""
@@ -91,6 +92,9 @@ def raw_lines(path: Path) -> Iterator[tuple[int, bytes]]:
     with open_extract(path) as stream:
         try:
             for number, line in enumerate(_bounded_lines(stream), start=1):
+                if number == 1:
+                    # Windows editors start UTF-8 with a byte-order mark; CSV and BODS allow it.
+                    line = line.removeprefix(BOM)
                 if line.strip():
                     seen_any = True
                     yield number, line

@@ -175,20 +175,26 @@ class Share(Schema):
     min_exclusive = StrictBoolean()
     max_exclusive = StrictBoolean()
 
-    @validates_schema
-    def _shape(self, data: dict[str, Any], **_: Any) -> None:
-        if "exact" in data and ("min" in data or "max" in data):
-            raise ValidationError("give either exact or min/max, not both")
-        if "exact" not in data and not ("min" in data or "max" in data):
-            raise ValidationError("give exact, or min and/or max")
+    # Not skipped when a field fails: the bank is told every problem of a record at once.
+    # Presence is judged on what was sent, values only on the fields that passed, so a value
+    # that failed its own check is not also reported as missing.
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _shape(self, data: dict[str, Any], original_data: Any, **_: Any) -> None:
+        sent = set(original_data) if isinstance(original_data, dict) else set()
+        problems = []
+        if "exact" in sent and sent & {"min", "max"}:
+            problems.append("give either exact or min/max, not both")
+        if not sent & {"exact", "min", "max"}:
+            problems.append("give exact, or min and/or max")
         low, high = data.get("min", 0), data.get("max", 100)
         if low > high:
-            raise ValidationError("min is above max")
-        if low == high and (data.get("min_exclusive") or data.get("max_exclusive")):
-            raise ValidationError("an exclusive bound leaves no share between min and max")
-        for side in ("min", "max"):
-            if data.get(f"{side}_exclusive") and side not in data:
-                raise ValidationError(f"{side}_exclusive needs {side}")
+            problems.append("min is above max")
+        elif low == high and (data.get("min_exclusive") or data.get("max_exclusive")):
+            problems.append("an exclusive bound leaves no share between min and max")
+        problems += [f"{side}_exclusive needs {side}" for side in ("min", "max")
+                     if data.get(f"{side}_exclusive") and side not in sent]
+        if problems:
+            raise ValidationError(problems)
 
 
 IDENTIFIER_FIELDS = {"scheme": 40, "country": None, "value": 100}
@@ -299,13 +305,26 @@ class AccountSchema(RecordSchema):
     opened_on = IsoDate(allow_none=True)
     closed_on = IsoDate(allow_none=True)
 
-    @validates_schema
-    def _number_and_dates(self, data: dict[str, Any], **_: Any) -> None:
-        if not data.get("iban") and not data.get("number"):
-            raise ValidationError("an account needs an iban or a number", "iban")
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _number_and_dates(self, data: dict[str, Any], original_data: Any, **_: Any) -> None:
+        problems = {}
+        # What was sent: an iban that failed its own check is reported as such, not as missing.
+        if not any(_sent(original_data, name) for name in ("iban", "number")):
+            problems["iban"] = ["an account needs an iban or a number"]
         opened, closed = data.get("opened_on"), data.get("closed_on")
         if opened and closed and closed < opened:
-            raise ValidationError("closed before it was opened", "closed_on")
+            problems["closed_on"] = ["closed before it was opened"]
+        if problems:
+            raise ValidationError(problems)
+
+
+def _sent(original: Any, name: str) -> bool:
+    return isinstance(original, dict) and original.get(name) is not None
+
+
+def _ends_before_it_starts(data: dict[str, Any]) -> bool:
+    start, end = data.get("from_"), data.get("to")
+    return bool(start and end and end < start)
 
 
 class RoleSchema(RecordSchema):
@@ -315,9 +334,9 @@ class RoleSchema(RecordSchema):
     from_ = IsoDate(data_key="from", allow_none=True)
     to = IsoDate(allow_none=True)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _period(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("from_") and data.get("to") and data["to"] < data["from_"]:
+        if _ends_before_it_starts(data):
             raise ValidationError("'to' is before 'from'", "to")
 
 
@@ -331,12 +350,16 @@ class OwnershipSchema(RecordSchema):
     from_ = IsoDate(data_key="from", allow_none=True)
     to = IsoDate(allow_none=True)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _not_self(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("owner") == data.get("owned"):
-            raise ValidationError("a party cannot own itself", "owned")
-        if data.get("from_") and data.get("to") and data["to"] < data["from_"]:
-            raise ValidationError("'to' is before 'from'", "to")
+        problems = {}
+        # Both must have passed: two missing ones are not the same party.
+        if data.get("owner") is not None and data.get("owner") == data.get("owned"):
+            problems["owned"] = ["a party cannot own itself"]
+        if _ends_before_it_starts(data):
+            problems["to"] = ["'to' is before 'from'"]
+        if problems:
+            raise ValidationError(problems)
 
 
 class CloseSchema(RecordSchema):

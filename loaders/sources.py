@@ -8,13 +8,14 @@ from __future__ import annotations
 import gzip
 import zlib
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
 import orjson
 
 from loaders.bods import BodsSource
-from loaders.csv_bundle import CsvBundleSource, is_bundle
+from loaders.csv_bundle import CsvBundleSource, describe_position, is_bundle
 from loaders.errors import rejected
 from loaders.reader import first_line, parse_line, raw_lines
 
@@ -78,11 +79,13 @@ def detect_format(path: Path) -> str:
     return "bods" if is_statement else "jsonl"
 
 
-def open_source(path: Path, *, institution: str | None = None,
-                sequence: int | None = None) -> RecordSource:
+def open_source(path: Path, *, institution: str | None = None, sequence: int | None = None,
+                not_before: date | None = None) -> RecordSource:
     """The reader for a file, chosen by its content, not its name. A BODS file has no header
     naming who reports it and in which sequence: the caller says so with `institution` (the
-    uploader) and `sequence` (the next one expected for that institution)."""
+    uploader) and `sequence` (the next one expected for that institution), and with
+    `not_before` the as_of of that institution's last applied extract, which the file's own
+    as_of may not go back before."""
     kind = detect_format(path)
     if kind == "csv-bundle":
         return CsvBundleSource(path)
@@ -90,5 +93,13 @@ def open_source(path: Path, *, institution: str | None = None,
         if institution is None or sequence is None:
             raise rejected("a BODS file has no registry header: it must be loaded for an "
                            "institution, as that institution's next delta", "header")
-        return BodsSource(path, institution, sequence)
+        return BodsSource(path, institution, sequence, not_before=not_before)
     return JsonLinesSource(path)
+
+
+def describe_line(fmt: str | None, position: int) -> str:
+    """Where a problem's position points, in the words the bank can look up: a bundle numbers
+    its records across its member files (docs/formats.md)."""
+    if fmt == "csv-bundle":
+        return describe_position(position)
+    return f"line {position}"

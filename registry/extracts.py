@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from loaders.sources import FORMATS
 from registry.errors import InvalidRequest, NotFound, RegistryError
 from registry.models import Extract
+from registry.scorecard import institution_scorecard
 
 CHUNK = 1 << 20
 
@@ -86,6 +87,11 @@ class ExtractService:
         if extract is None or extract.institution_id != institution_id:
             raise NotFound(f"No extract {extract_id} of yours.")
         return extract
+
+    def book(self, institution_id: int) -> dict[str, Any] | None:
+        """The data quality of the institution's current book (None before its first
+        applied extract)."""
+        return institution_scorecard(self.session.connection(), institution_id)
 
     def list(self, institution_id: int, limit: int = 100) -> list[Extract]:
         return list(self.session.execute(

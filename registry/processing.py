@@ -2,7 +2,9 @@
 
 A worker holds the extract's advisory lock (loaders.locks) while it works on it. If it dies
 (even by SIGKILL) its connection closes, the lock goes with it, and the apply transaction
-rolls back; the next worker finds the extract still unfinished and starts it again.
+rolls back; the next worker finds the extract still unfinished and starts it again. The
+apply's commit is the last thing an extract needs (status, counts and scorecard together),
+so a worker killed just after it leaves nothing undone.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from loaders.errors import internal_error
 from loaders.locks import extract_lock
 from loaders.pipeline import ExtractLoader, LoadResult
-from registry.scorecard import store_scorecard
+from registry.scorecard import rejected_scorecard
 
 log = logging.getLogger("registry.worker")
 UNFINISHED_STATUSES = ("received", "validating", "applying")
@@ -60,9 +62,9 @@ def _process_one(engine: Engine, extract_id: int, path: Path, code: str) -> tupl
             return True, None
         log.info("extract %d of %s: loading %s", extract_id, code, path.name)
         try:
+            # An applied extract's scorecard is written in its apply transaction: nothing is
+            # left to do after the commit that a kill could leave undone.
             result = ExtractLoader(engine).load(path, uploader=code, extract_id=extract_id)
-            if result.status == "applied":
-                store_scorecard(engine, extract_id)
         except Exception as error:
             if _lost_database(error):
                 raise  # not the file's fault: left unfinished, it is loaded again at the next poll
@@ -97,15 +99,17 @@ def _lost_database(error: BaseException) -> bool:
 
 
 def reject_unfinished(engine: Engine, extract_id: int) -> LoadResult:
-    """Rejects the extract with an internal error, unless it is finished already (applied,
-    when the failure came after, in the scorecard: what was applied stays). An unfinished
-    one's apply transaction has rolled back, so as a rejected extract it changed nothing."""
+    """Rejects the extract with an internal error, unless it is finished already (applied
+    or rejected, when the failure came after: what was recorded stays). An unfinished one's
+    apply transaction has rolled back, so as a rejected extract it changed nothing."""
     report = internal_error()
     with engine.begin() as conn:
         conn.execute(text(
-            "UPDATE extracts SET status = 'rejected', errors = :errors, finished_at = now() "
+            "UPDATE extracts SET status = 'rejected', errors = :errors, finished_at = now(), "
+            "counts = counts || jsonb_build_object('scorecard', CAST(:card AS jsonb)) "
             "WHERE id = :id AND status = ANY(:unfinished)"),
             {"errors": orjson.dumps(report.as_json()).decode(), "id": extract_id,
+             "card": orjson.dumps(rejected_scorecard(report.by_kind)).decode(),
              "unfinished": list(UNFINISHED_STATUSES)})
         status = str(conn.execute(text("SELECT status FROM extracts WHERE id = :id"),
                                   {"id": extract_id}).scalar())

@@ -1,11 +1,17 @@
-"""Data quality of an institution's current book, kept with each applied extract."""
+"""Data quality of an institution's current book, kept with each finished extract.
+
+An applied extract's scorecard is computed inside its apply transaction (loaders/pipeline.py),
+so the extract is never applied without one, even if the process dies the moment it commits.
+A rejected extract's scorecard holds its errors by kind. Only extracts write the reported
+tables, so the latest applied extract's scorecard is also that of the institution's book now.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 CHECKS = {
     # Persons with no identifier, entities with neither registration number nor LEI: they
@@ -14,17 +20,23 @@ CHECKS = {
         SELECT count(*) FROM parties WHERE institution_id = :i AND superseded_at IS NULL
           AND valid_to IS NULL AND ((kind = 'person' AND identifiers = '[]'::jsonb)
           OR (kind = 'entity' AND registration_number IS NULL AND lei IS NULL))""",
+    # Direct holdings only (direct true, or not known): a declared indirect interest is the
+    # owner's whole interest through intermediaries, already inside the direct holdings of
+    # those intermediaries, so adding it would count the same shares twice.
     "ownership_above_100_percent": """
         SELECT count(*) FROM (SELECT owned_ref FROM ownership_interests
           WHERE institution_id = :i AND superseded_at IS NULL AND valid_to IS NULL
+            AND direct IS NOT FALSE
           GROUP BY owned_ref HAVING sum(coalesce(share_min, 0)) > 100) over_owned""",
+    # Current links only: a party whose roles and interests have all ended is linked to nothing.
     "parties_without_role": """
         SELECT count(*) FROM parties p WHERE p.institution_id = :i AND p.superseded_at IS NULL
           AND p.valid_to IS NULL
           AND NOT EXISTS (SELECT 1 FROM account_roles r WHERE r.institution_id = :i
             AND r.party_ref = p.ref AND r.superseded_at IS NULL AND r.valid_to IS NULL)
           AND NOT EXISTS (SELECT 1 FROM ownership_interests o WHERE o.institution_id = :i
-            AND (o.owner_ref = p.ref OR o.owned_ref = p.ref) AND o.superseded_at IS NULL)""",
+            AND (o.owner_ref = p.ref OR o.owned_ref = p.ref) AND o.superseded_at IS NULL
+            AND o.valid_to IS NULL)""",
     "accounts_without_holder": """
         SELECT count(*) FROM accounts a WHERE a.institution_id = :i AND a.superseded_at IS NULL
           AND a.closed_on IS NULL
@@ -33,20 +45,52 @@ CHECKS = {
             AND r.role IN ('holder', 'co_holder', 'box_lessee'))""",
 }
 
+LATEST_APPLIED = """
+SELECT id, as_of, counts -> 'scorecard' AS card FROM extracts
+WHERE institution_id = :i AND status = 'applied' ORDER BY sequence DESC, id DESC LIMIT 1
+"""
+
+
+def book_scorecard(conn: Connection, institution_id: int) -> dict[str, Any]:
+    """The figures of the book as `conn` sees it (inside an apply: with what it wrote)."""
+    card: dict[str, Any] = {name: int(conn.execute(text(sql), {"i": institution_id}).scalar_one())
+                            for name, sql in CHECKS.items()}
+    card["errors_by_kind"] = {}  # an applied extract had none
+    return card
+
+
+def rejected_scorecard(by_kind: dict[str, int]) -> dict[str, Any]:
+    """A rejected extract changed nothing in the book: its card is what was wrong with it."""
+    return {"errors_by_kind": dict(sorted(by_kind.items()))}
+
 
 def scorecard(engine: Engine, institution_id: int) -> dict[str, Any]:
     with engine.connect() as conn:
-        return {name: int(conn.execute(text(sql), {"i": institution_id}).scalar_one())
-                for name, sql in CHECKS.items()}
+        return book_scorecard(conn, institution_id)
 
 
 def store_scorecard(engine: Engine, extract_id: int) -> dict[str, Any]:
+    """The extract's scorecard, computed now only if it has none (applied before scorecards
+    were computed with the apply)."""
     with engine.begin() as conn:
-        institution_id = conn.execute(text("SELECT institution_id FROM extracts WHERE id = :id"),
-                                      {"id": extract_id}).scalar_one()
-    card = scorecard(engine, institution_id)
-    with engine.begin() as conn:
+        row = conn.execute(text(
+            "SELECT institution_id, counts -> 'scorecard' AS card FROM extracts WHERE id = :id"),
+            {"id": extract_id}).one()
+        if row.card is not None:
+            return dict(row.card)
+        card = book_scorecard(conn, row.institution_id)
         conn.execute(text("UPDATE extracts SET counts = counts || jsonb_build_object('scorecard', "
                           "CAST(:card AS jsonb)) WHERE id = :id"),
                      {"card": orjson.dumps(card).decode(), "id": extract_id})
     return card
+
+
+def institution_scorecard(conn: Connection, institution_id: int) -> dict[str, Any] | None:
+    """The institution's current book: the scorecard of its latest applied extract, which
+    nothing but the next extract changes. None before its first extract is applied."""
+    latest = conn.execute(text(LATEST_APPLIED), {"i": institution_id}).first()
+    if latest is None:
+        return None
+    card = latest.card if latest.card is not None else book_scorecard(conn, institution_id)
+    return {"extract_id": latest.id, "as_of": latest.as_of.isoformat() if latest.as_of else None,
+            "scorecard": card}

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import Response, current_app, g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from loaders.errors import ErrorReport, Problem
+from loaders.sources import describe_line
 from registry.api import blueprint
 from registry.auth import INSTITUTION, allow
 from registry.extracts import ExtractService, describe, store_upload, upload_format
@@ -34,7 +37,9 @@ def upload_extract() -> ResponseReturnValue:
 @allow(INSTITUTION)
 def list_extracts() -> ResponseReturnValue:
     service = ExtractService(current_app.extensions["registry"].session())
-    return jsonify({"extracts": [describe(e) for e in service.list(g.caller.id)]})
+    # The book is the institution's as its extracts left it, not one extract's.
+    return jsonify({"extracts": [describe(e) for e in service.list(g.caller.id)],
+                    "book": service.book(g.caller.id)})
 
 
 @blueprint.get("/extracts/<int:extract_id>")
@@ -42,13 +47,13 @@ def list_extracts() -> ResponseReturnValue:
 def get_extract(extract_id: int) -> ResponseReturnValue:
     extract = ExtractService(current_app.extensions["registry"].session()).get(g.caller.id, extract_id)
     if request.args.get("format") == "text" or request.accept_mimetypes.best == "text/plain":
-        return Response(_report_text(extract.errors), mimetype="text/plain")
+        return Response(_report_text(extract.errors, extract.format), mimetype="text/plain")
     return jsonify(describe(extract))
 
 
-def _report_text(errors: dict | None) -> str:  # type: ignore[type-arg]
+def _report_text(errors: dict | None, fmt: str | None) -> str:  # type: ignore[type-arg]
     if not errors:
         return "no problems\n"
     report = ErrorReport(total=errors["total"], by_kind=errors["by_kind"])
     report.problems = [Problem(**p) for p in errors["problems"]]
-    return report.as_text() + "\n"
+    return report.as_text(functools.partial(describe_line, fmt)) + "\n"

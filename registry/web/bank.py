@@ -7,11 +7,13 @@ to the same page. Either way the file is streamed to disk like an API upload.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import current_app, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from loaders.sources import describe_line
 from registry.auth import INSTITUTION, allow
 from registry.extracts import EmptyUpload, ExtractService, describe, store_upload
 from registry.web import blueprint
@@ -19,8 +21,9 @@ from registry.web import blueprint
 FINAL = ("applied", "rejected", "duplicate")
 SCORECARD_LABELS = {
     "parties_without_identifiers": "customers that can only be found by name (no identifier)",
-    "ownership_above_100_percent": "entities owned more than 100 % in total",
-    "parties_without_role": "customers with neither an account role nor an ownership interest",
+    "ownership_above_100_percent": "entities owned directly more than 100 % in total",
+    "parties_without_role": "customers with neither a current account role nor a current "
+                            "ownership interest",
     "accounts_without_holder": "open accounts without a holder",
 }
 
@@ -32,8 +35,10 @@ def _service() -> ExtractService:
 @blueprint.get("/bank/extracts")
 @allow(INSTITUTION)
 def extracts() -> ResponseReturnValue:
-    listed = [describe(e) for e in _service().list(g.caller.id)]
-    return render_template("extracts.html", extracts=listed, final=FINAL)
+    service = _service()
+    listed = [describe(e) for e in service.list(g.caller.id)]
+    return render_template("extracts.html", extracts=listed, final=FINAL,
+                           book=service.book(g.caller.id), labels=SCORECARD_LABELS)
 
 
 @blueprint.post("/bank/extracts")
@@ -59,4 +64,5 @@ def extract(extract_id: int) -> ResponseReturnValue:
     counts = dict(shown["counts"] or {})
     card = counts.pop("scorecard", None)
     return render_template("extract.html", extract=shown, counts=counts, card=card,
-                           labels=SCORECARD_LABELS, final=shown["status"] in FINAL)
+                           labels=SCORECARD_LABELS, final=shown["status"] in FINAL,
+                           where=functools.partial(describe_line, shown["format"]))

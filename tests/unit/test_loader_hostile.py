@@ -19,8 +19,9 @@ from loaders import reader
 from loaders.bods import BodsSource, _latest_date
 from loaders.csv_bundle import CellError, build_record
 from loaders.errors import MAX_REPORTED, ErrorReport, ExtractRejected, Problem
-from loaders.pipeline import Header, date_problems, read_header, stage_records
+from loaders.pipeline import read_header
 from loaders.reader import raw_lines
+from loaders.records import Header, date_problems, stage_records
 from loaders.schemas import CLOSE_SCHEMA, HEADER_SCHEMA, RECORD_SCHEMAS
 from loaders.sources import detect_format, open_source
 from loaders.tables import Target
@@ -36,10 +37,14 @@ class Staged:
 
     def __init__(self) -> None:
         self.rows: list[tuple[str, int, str, str]] = []
+        self.failures: list[tuple[int, str, str]] = []
 
     def write(self, target: Target, line: int, ref: str, record_hash: str | None, op: str,
               values: tuple[Any, ...]) -> None:
         self.rows.append((target.table, line, ref, op))
+
+    def failed(self, line: int, record: str, ref: str) -> None:
+        self.failures.append((line, record, ref))
 
 
 def stage(tmp_path: Path, records: list[dict[str, Any]] | list[bytes],

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from loaders.errors import ErrorReport, ExtractRejected, Problem
-from loaders.pipeline import date_problems, read_header, record_hash
+from loaders.pipeline import read_header
 from loaders.reader import MAX_DEPTH, parse_line, raw_lines
+from loaders.records import date_problems, record_hash
 from loaders.sources import open_source
 from loaders.schemas import RECORD_SCHEMAS, Country
 
