@@ -2,7 +2,8 @@
 
 Generated from the app itself, so it cannot drift: the URL map gives the paths and methods,
 each view's docstring the summary, its `@allow` declaration the callers, and the marshmallow
-schema named by `@request_body` the request body (through apispec's marshmallow plugin).
+schemas named by `@request_body` and `@response_body` the request body and the answer
+(through apispec's marshmallow plugin).
 """
 
 from __future__ import annotations
@@ -43,6 +44,15 @@ def request_body(schema: type[Schema]) -> Callable[[F], F]:
     """Name the marshmallow schema a view loads its JSON body with, for the document."""
     def mark(view: F) -> F:
         view.request_schema = schema  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def response_body(schema: type[Schema]) -> Callable[[F], F]:
+    """Name the marshmallow schema of a view's 200 answer, for the document."""
+    def mark(view: F) -> F:
+        view.response_schema = schema  # type: ignore[attr-defined]
         return view
 
     return mark
@@ -104,6 +114,9 @@ def _operation(rule: Rule, view: Callable[..., Any], method: str, several: bool)
     schema = getattr(view, "request_schema", None)
     if schema is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+    answer = getattr(view, "response_schema", None)
+    if answer is not None:
+        operation["responses"]["200"]["content"] = {"application/json": {"schema": answer}}
     return operation
 
 

@@ -16,7 +16,8 @@ from registry.account_search import AccountSearchService
 from registry.api import blueprint
 from registry.api.fields import RowId
 # Importing openapi also registers GET /openapi.json on the blueprint.
-from registry.api.openapi import request_body
+from registry.api.openapi import request_body, response_body
+from registry.api.responses import AccountSearchAnswer, BatchSearchAnswer, PartySearchAnswer
 from registry.auth import allow
 from registry.entity_search import EntitySearchService
 from registry.errors import problem
@@ -205,6 +206,7 @@ def _services() -> Any:
 @allow("investigator")
 @rate_limited("search:person:query")
 @request_body(PersonSearchRequest)
+@response_body(PartySearchAnswer)
 def search_persons() -> ResponseReturnValue:
     """Find a person however the banks spell them: one result per human, with every record and account."""
     args = PERSON_SEARCH.load(_body())
@@ -218,6 +220,7 @@ def search_persons() -> ResponseReturnValue:
 @allow("investigator")
 @rate_limited("search:person:query")
 @request_body(PersonBatchRequest)
+@response_body(BatchSearchAnswer)
 def search_persons_batch() -> ResponseReturnValue:
     """Search up to 100 persons at once; each query costs one search of the rate limit."""
     args = PERSON_BATCH.load(_body())
@@ -240,6 +243,7 @@ def search_persons_batch() -> ResponseReturnValue:
 @allow("investigator")
 @rate_limited("search:entity:query")
 @request_body(EntitySearchRequest)
+@response_body(PartySearchAnswer)
 def search_entities() -> ResponseReturnValue:
     """Find a company or other legal entity by name, registration number or LEI."""
     args = ENTITY_SEARCH.load(_body())
@@ -254,6 +258,7 @@ def search_entities() -> ResponseReturnValue:
 @allow("investigator")
 @rate_limited("search:account:query")
 @request_body(AccountSearchRequest)
+@response_body(AccountSearchAnswer)
 def search_accounts() -> ResponseReturnValue:
     """Find an account by IBAN or number (exact), with its institution, holders and their roles."""
     args = ACCOUNT_SEARCH.load(_body())

@@ -13,8 +13,10 @@ import pytest
 from sqlalchemy import text
 from stdnum.iso7064 import mod_97_10
 
+from registry.api.responses import AccountSearchAnswer, BatchSearchAnswer, PartySearchAnswer
 from registry.config import Settings
 from tests.integration.helpers import account, iban, person, role, write_extract
+from tests.integration.institution_codes import new_bic
 from tests.integration.test_access import bearer, last_event, open_case, user_with_token
 from tests.integration.test_slice import run
 
@@ -31,7 +33,7 @@ def entity(ref: str, name: str, **extra: Any) -> dict[str, Any]:
 
 
 def bank_code(letter: str) -> str:
-    return f"S{letter}" + uuid.uuid4().hex[:6].upper() + "XXX"
+    return new_bic(f"S{letter}")
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +60,9 @@ def world(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> dict[
          account("B1", n + 3), role("B1", "Q7"),
          {"record": "account", "id": "B2", "number": number, "currency": "EUR", "type": "savings",
           "opened_on": "2019-01-01"},
-         role("B2", "Q7", "co_holder"), role("B2", "Q8", "holder", **{"from": "2022-01-01"})]
+         role("B2", "Q7", "co_holder"), role("B2", "Q8", "holder", **{"from": "2022-01-01"}),
+         account("B3", n + 4, opened_on="2018-03-01", closed_on="2023-06-30"),
+         role("B3", "Q8", "authorised_signatory", **{"from": "2019-02-01", "to": "2023-06-30"})]
     out = tmp_path_factory.mktemp("search")
     for code, records in ((first, a), (second, b)):
         run(settings, "institutions", "add", code, "--name", f"Search Bank {code}")
@@ -66,7 +70,8 @@ def world(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> dict[
     name, token = user_with_token(settings, "investigator")
     run(settings, "users", "limit", name, "200/minute")  # this module alone searches more than 30 a minute
     return {"banks": (first, second), "name": name, "token": token, "case_id": open_case(settings, name),
-            "iban": iban(n), "number": number, "lei": company_lei, "registration": f"HRB {n}"}
+            "iban": iban(n), "number": number, "lei": company_lei, "registration": f"HRB {n}",
+            "national_id": nid}
 
 
 def post(client, world: dict[str, Any], path: str, **body: Any):  # type: ignore[no-untyped-def]
@@ -125,6 +130,45 @@ def test_a_range_of_birth_years_ranks_those_born_in_it_first(  # type: ignore[no
     assert results[0]["likely"] is False
     event = last_event(engine, actor=world["name"], tag="search:person:query")
     assert event["parameters"]["birth_years"] == list(years)
+
+
+def test_a_result_lists_each_account_with_its_role_and_both_sets_of_dates(client, world) -> None:  # type: ignore[no-untyped-def]
+    results = ours(world, post(client, world, "persons", name="Hubert Brenecke",
+                               birth_date="1990-02-02").json["results"])
+    accounts = {a["account_id"]: a for a in results[0]["accounts"]}
+    assert {k: accounts["B3"][k] for k in ("role", "opened_on", "closed_on", "role_from", "role_to")} == {
+        "role": "authorised_signatory", "opened_on": "2018-03-01", "closed_on": "2023-06-30",
+        "role_from": "2019-02-01", "role_to": "2023-06-30"}
+    assert (accounts["B2"]["role"], accounts["B2"]["role_from"], accounts["B2"]["role_to"],
+            accounts["B2"]["closed_on"]) == ("holder", "2022-01-01", None, None)
+
+
+def test_nationality_and_identifier_are_evidence_through_the_api(client, world) -> None:  # type: ignore[no-untyped-def]
+    other_country = ours(world, post(client, world, "persons", name=SUBJECT, birth_date="1962-09-23",
+                                     nationality="FR").json["results"])
+    subject = {rec["customer_id"]: rec for rec in other_country[0]["records"]}
+    assert "nationality differs" in subject["P1"]["explanation"]  # P1 says DE; Q7 says nothing
+    nid = world["national_id"]
+    # Another name entirely: the identity number alone finds her, decisively.
+    by_number = ours(world, post(client, world, "persons", name="Totally Different",
+                                 identifier=f"{nid[:3]}/{nid[3:]}".lower()).json["results"])
+    assert by_number[0]["records"][0]["customer_id"] in {"P1", "Q7"} and by_number[0]["likely"] is True
+    assert any("identifier matches (national_id)" in e for e in by_number[0]["explanation"])
+
+
+@pytest.mark.parametrize("path, body, answer", [
+    ("persons", {"name": SUBJECT, "birth_date": "1962-09-23"}, PartySearchAnswer),
+    ("persons/batch", {"queries": [{"name": SUBJECT}, {"name": "Hubert Brenecke"}]}, BatchSearchAnswer),
+    ("entities", {"name": COMPANY}, PartySearchAnswer),
+    ("accounts", {"number": "{number}"}, AccountSearchAnswer),
+])
+def test_answers_are_what_the_openapi_document_says(  # type: ignore[no-untyped-def]
+        client, world, path: str, body: dict[str, Any], answer: type) -> None:
+    body = {k: (v.format(**world) if isinstance(v, str) else v) for k, v in body.items()}
+    response = post(client, world, path, **body)
+    assert response.status_code == 200, response.json
+    assert answer().validate(response.json) == {}
+    assert response.json.get("results") or response.json.get("answers")
 
 
 def test_namesakes_are_never_merged_on_the_name_alone(client, world) -> None:  # type: ignore[no-untyped-def]

@@ -52,3 +52,11 @@ def test_request_bodies_come_from_the_marshmallow_schemas(document) -> None:  # 
 def test_public_endpoints_say_so_and_institutions_may_not_read_it(app, document, client) -> None:  # type: ignore[no-untyped-def]
     assert document["paths"]["/api/v1/session"]["post"]["security"] == []
     assert client.get("/api/v1/openapi.json").status_code == 401
+
+
+@pytest.mark.parametrize("path", ["persons", "persons/batch", "entities", "accounts"])
+def test_each_search_documents_its_answer(document, path: str) -> None:  # type: ignore[no-untyped-def]
+    ok = document["paths"][f"/api/v1/search/{path}"]["post"]["responses"]["200"]
+    ref = ok["content"]["application/json"]["schema"]["$ref"]
+    answer = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert {"results", "answers"} & set(answer["properties"])
