@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, bindparam, literal_column, select
+from sqlalchemy import ColumnElement, Date, bindparam, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from registry import audit
@@ -143,6 +143,35 @@ _DAY = bindparam("day", type_=Date)
 _ACCOUNTS_OF_PARTIES_ON = _ACCOUNTS_OF_PARTIES.where(
     as_of_clause(AccountRole.valid_from, AccountRole.valid_to, _DAY),
     as_of_clause(Account.opened_on, Account.closed_on, _DAY))
+
+
+# Parties whose every account role and ownership interest, as reported, began after the day:
+# not yet customers then. A party with no link, or a link of unknown start, is kept: nothing
+# says it was not one.
+_NOT_YET_RELATED = text("""
+SELECT k.institution_id, k.ref FROM unnest(CAST(:key_institutions AS int[]), CAST(:key_refs AS text[])) AS k(institution_id, ref)
+WHERE EXISTS (SELECT 1 FROM account_roles r WHERE r.institution_id = k.institution_id
+                AND r.party_ref = k.ref AND r.superseded_at IS NULL)
+   OR EXISTS (SELECT 1 FROM ownership_interests o WHERE o.institution_id = k.institution_id
+                AND k.ref IN (o.owner_ref, o.owned_ref) AND o.superseded_at IS NULL)
+EXCEPT
+SELECT k.institution_id, k.ref FROM unnest(CAST(:key_institutions AS int[]), CAST(:key_refs AS text[])) AS k(institution_id, ref)
+WHERE EXISTS (SELECT 1 FROM account_roles r WHERE r.institution_id = k.institution_id
+                AND r.party_ref = k.ref AND r.superseded_at IS NULL
+                AND (r.valid_from IS NULL OR r.valid_from <= :day))
+   OR EXISTS (SELECT 1 FROM ownership_interests o WHERE o.institution_id = k.institution_id
+                AND k.ref IN (o.owner_ref, o.owned_ref) AND o.superseded_at IS NULL
+                AND (o.valid_from IS NULL OR o.valid_from <= :day))
+""")
+
+
+def not_yet_related(session: Session, parties: set[PartyKey], day: date) -> set[PartyKey]:
+    """Of `parties`, those that on `day` held no account and no interest yet: every role and
+    interest their institution reported began later. A search as of that day leaves them out."""
+    if not parties:
+        return set()
+    rows = session.connection().execute(_NOT_YET_RELATED, {**key_arrays(parties), "day": day})
+    return {(int(i), str(ref)) for i, ref in rows}
 
 
 def accounts_of_parties(session: Session, parties: set[PartyKey],

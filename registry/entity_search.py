@@ -13,7 +13,7 @@ from registry import audit
 from registry.account_search import iso
 from registry.auth import Caller, caller_fields
 from registry.cases import open_case, withhold_unapproved
-from registry.search_service import present, result_names, shown_ids
+from registry.search_service import present, related_on, result_names, shown_ids
 from search.entity_scoring import ENTITY_LIKELY, score_entity
 from search.gateway import SearchGateway
 from search.merging import PartyRecord, merge_entities
@@ -33,7 +33,8 @@ class EntitySearchService:
         parameters = _parameters(query)
         case = open_case(self.session, caller, case_id, TAG, client, parameters,
                          searched_names=[query.name] if query.name else ())
-        hits = self.gateway.search(entity_search(query))["hits"]["hits"]
+        hits = related_on(self.session, self.gateway.search(entity_search(query))["hits"]["hits"],
+                          query.as_of)
         clusters = merge_entities([_record(query, hit) for hit in hits])[:limit]
         withheld = withhold_unapproved(self.session, case, present(
             self.session, clusters, ENTITY_LIKELY, query.as_of), result_names)

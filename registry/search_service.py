@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry import audit
-from registry.account_search import PartyKey, accounts_of_parties, iso
+from registry.account_search import PartyKey, accounts_of_parties, iso, not_yet_related
 from registry.auth import Caller, caller_fields
 from registry.cases import Withheld, open_case, party_names, withhold_unapproved
 from registry.models import Case, Party, key_arrays, keys_in
@@ -60,7 +60,8 @@ class PersonSearchService:
         return withheld.shown
 
     def _results(self, query: PersonQuery, limit: int) -> list[dict[str, Any]]:
-        hits = self.gateway.search(person_search(query))["hits"]["hits"]
+        hits = related_on(self.session, self.gateway.search(person_search(query))["hits"]["hits"],
+                          query.as_of)
         wanted = analyse_name(query.name)
         clusters = merge_people([_record(query, wanted, hit) for hit in hits])[:limit]
         return present(self.session, clusters, LIKELY, query.as_of)
@@ -106,6 +107,20 @@ def _record(query: PersonQuery, wanted: NameAnalysis, hit: dict[str, Any]) -> Pa
     scored = score_person(query, wanted, source)
     return PartyRecord(hit["_id"], source["institution"], source["ref"], scored.score,
                        source["display"], tuple(scored.explanation))
+
+
+def related_on(session: Session, hits: list[dict[str, Any]], day: date | None) -> list[dict[str, Any]]:
+    """Without a day, every hit; with one, the hits of parties that were customers then:
+    not those whose every account role and interest began later (`not_yet_related`)."""
+    if day is None:
+        return hits
+    later = not_yet_related(session, {_hit_key(hit) for hit in hits}, day)
+    return [hit for hit in hits if _hit_key(hit) not in later]
+
+
+def _hit_key(hit: dict[str, Any]) -> PartyKey:
+    institution_id, _, ref = str(hit["_id"]).partition(":")
+    return int(institution_id), ref
 
 
 def _key(record: PartyRecord) -> PartyKey:

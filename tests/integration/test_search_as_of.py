@@ -6,7 +6,6 @@ before the date is not.
 from __future__ import annotations
 
 import random
-import uuid
 from datetime import date
 from typing import Any
 
@@ -15,6 +14,7 @@ from sqlalchemy import text
 
 from registry.config import Settings
 from tests.integration.helpers import account, person, role, write_extract
+from tests.integration.institution_codes import new_bic
 from tests.integration.test_access import bearer, open_case, user_with_token
 from tests.integration.test_slice import run
 
@@ -22,18 +22,21 @@ from tests.integration.test_slice import run
 HOLDER = "Wilhelmina Zauberkraut"
 LEAVER = "Gottlieb Zauberkraut"
 MAIDEN, MARRIED = "Kunigunde Altmannsberger", "Kunigunde Neumannsfelder"
+NEWCOMER = "Leopoldine Zauberkraut"
 
 
 @pytest.fixture(scope="module")
 def world(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    code = "AO" + uuid.uuid4().hex[:6].upper() + "XXX"
+    code = new_bic("AO")
     n = random.randrange(10**8, 10**9)
     first = [person("P1", HOLDER, birth_date="1961-04-17"), person("P2", LEAVER, birth_date="1958-11-02"),
              account("A1", n), role("A1", "P1"),  # opened 2020-05-01
              account("A2", n + 1, opened_on="2023-06-01", closed_on="2024-02-01"),
              role("A2", "P1", **{"from": "2023-06-01", "to": "2024-02-01"}),
              account("A3", n + 2), role("A3", "P2"),
-             person("P3", MAIDEN, birth_date="1966-03-09")]
+             person("P3", MAIDEN, birth_date="1966-03-09"),
+             person("P4", NEWCOMER, birth_date="1990-10-10"),
+             account("A4", n + 3, opened_on="2023-03-01"), role("A4", "P4", **{"from": "2023-03-01"})]
     out = tmp_path_factory.mktemp("as_of")
     run(settings, "institutions", "add", code, "--name", "As Of Bank")
     run(settings, "load", str(write_extract(out / "1.jsonl", code, first)))  # as of 2026-01-01
@@ -61,6 +64,13 @@ def test_a_customer_first_reported_later_is_found_with_what_they_held_then(clien
     assert accounts_found(client, world, HOLDER, as_of="2024-02-01") == [["A1"]]  # A2 closed that day
     # Without a date: every account ever reported, each with its own dates.
     assert accounts_found(client, world, HOLDER) == [["A1", "A2"]]
+
+
+def test_a_customer_who_became_one_after_the_date_is_not_found(client, world) -> None:  # type: ignore[no-untyped-def]
+    assert accounts_found(client, world, NEWCOMER, as_of="2021-06-01") is None
+    assert accounts_found(client, world, NEWCOMER, as_of="2023-03-01") == [["A4"]]
+    # A customer with no account or interest reported says nothing against the date.
+    assert accounts_found(client, world, MARRIED, as_of="2021-06-01") == [[]]
 
 
 def test_a_customer_closed_before_the_date_is_not_found(client, world) -> None:  # type: ignore[no-untyped-def]
