@@ -168,8 +168,9 @@ class ExtractLoader:
             raise rejected(f"sequence {header.sequence} received, sequence {expected} expected "
                            "(sequences run without gaps per institution)", "sequence", 1)
         if last and last.as_of and header.as_of < last.as_of:
-            raise rejected(f"as_of {header.as_of} is older than the last applied extract's "
-                           f"{last.as_of}", "sequence", 1)
+            raise rejected(f"as_of {header.as_of} is older than {last.as_of}, the as_of of sequence "
+                           f"{last.sequence}, the last applied: sequence {expected} is expected as of "
+                           f"{last.as_of} or later", "as_of", 1)
 
     def _apply(self, extract_id: int, institution_id: int, header: Header, source: RecordSource,
                progress: Progress | None, started: float) -> LoadResult:

@@ -94,6 +94,10 @@ def test_sequence_gaps_and_resends(engine: Engine, bank: str, tmp_path: Path) ->
     gap = loader.load(write_extract(tmp_path / "3.jsonl", bank, book(), sequence=3))
     assert gap.status == "rejected"
     assert gap.report is not None and "sequence 2 expected" in gap.report.as_text()
+    older = loader.load(write_extract(tmp_path / "2.jsonl", bank, book(), sequence=2, as_of=date(2025, 12, 1)))
+    assert older.status == "rejected" and older.report is not None
+    assert "sequence 2 is expected as of 2026-01-01 or later" in older.report.as_text()
+    assert snapshot(engine, bank) == before
 
 
 def test_delta_closes_what_it_names(engine: Engine, bank: str, tmp_path: Path) -> None:
