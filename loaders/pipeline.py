@@ -77,9 +77,12 @@ class ExtractLoader:
         self.engine = engine
 
     def load(self, path: Path, uploader: str | None = None, progress: Progress | None = None,
-             extract_id: int | None = None, institution_code: str | None = None) -> LoadResult:
+             extract_id: int | None = None, institution_code: str | None = None,
+             expected: Progress | None = None) -> LoadResult:
         """`institution_code` names who reports a file without a header of its own (BODS),
-        when that is not the uploader; such a file is that institution's next delta."""
+        when that is not the uploader; such a file is that institution's next delta.
+        `expected` is told how many records the header declares, once it is read (a
+        progress bar's total); `progress`, how many more were read, as they are."""
         started = time.monotonic()
         digest = file_hash(path)
         try:
@@ -89,6 +92,8 @@ class ExtractLoader:
             source = open_source(path, institution=reporter, sequence=sequence + 1,
                                  not_before=last_as_of)
             header = read_header(source)
+            if expected is not None:
+                expected(sum(header.counts.values()))
             with Session(self.engine) as session:
                 found = self._institution(session, header, uploader)
         except ExtractRejected as error:

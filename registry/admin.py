@@ -80,8 +80,13 @@ def rekey_institution(engine: Engine, code: str) -> str:
 def load_one(loader: ExtractLoader, path: Path, bar: bool = True,
              institution: str | None = None) -> LoadResult:
     with tqdm(desc=path.name, unit=" records", unit_scale=True, leave=False, disable=not bar) as shown:
+        def total(records: int) -> None:
+            shown.total = records  # from the header: the bar shows how far, and how long to go
+            shown.refresh()
+
         try:
-            return loader.load(path, progress=shown.update, institution_code=institution)
+            return loader.load(path, progress=shown.update, institution_code=institution,
+                               expected=total)
         except ExtractRejected as error:
             return LoadResult(0, "rejected", report=error.report)
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from loaders.pipeline import ExtractLoader
-from registry.admin import add_institution
+from registry.admin import add_institution, load_one
 from tests.integration.helpers import account, person, role, write_extract
 
 
@@ -115,3 +115,11 @@ def test_delta_closes_what_it_names(engine: Engine, bank: str, tmp_path: Path) -
             "SELECT closed_on FROM accounts a JOIN institutions i ON i.id = a.institution_id "
             "WHERE i.code = :c AND ref = 'A1' AND superseded_at IS NULL"), {"c": bank}).scalar_one()
     assert closed_on == date(2026, 3, 1)
+
+
+def test_the_load_progress_bar_counts_towards_the_header_total(engine: Engine, bank: str, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    records = book()
+    result = load_one(ExtractLoader(engine), write_extract(tmp_path / "1.jsonl", bank, records))
+    assert result.status == "applied"
+    assert f"/{len(records)}" in capsys.readouterr().err  # "0/12", not a bare counter
