@@ -7,9 +7,10 @@ somebody who is not their subject:
   and country) and the same birth date;
 - probabilistic: the same name AND the same full birth date (not 1 January, the usual
   stand-in for an unknown day). "The same name" is strict (`same_name`): the same words
-  after folding, in any order or written together, or one of them mistyped inside. A
-  similar name is not enough: Jan and Jana, Daniel and Daniela, Hussein and Hassan, Bill
-  and William are different people often enough, twins among them;
+  after folding, in any order or written together, or up to two of them mistyped or
+  transliterated otherwise. A similar name is not enough: Jan and Jana, Daniel and
+  Daniela, Hussein and Hassan, Bill and William are different people often enough, twins
+  among them;
 - never on a name alone, and never across a conflict: different birth dates, different
   stable national numbers of the same scheme and country, or disjoint nationalities.
 Clusters grow by complete linkage: a record joins a cluster only if it conflicts with no
@@ -19,6 +20,7 @@ record already in it, so A~B and B~C cannot drag in a C that contradicts A.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +28,7 @@ from typing import Any
 from rapidfuzz.distance import OSA
 
 from search.names import (NameAnalysis, analyse_name, birth_date_parts, is_title, nickname_keys_folded,
-                          normalise_identifier)
+                          normalise_identifier, phonetic_key)
 
 # Identity documents whose number, with the same birth date, identifies one human. A
 # passport counts: the same passport number of the same country and the same birth date
@@ -36,14 +38,15 @@ IDENTITY_SCHEMES = frozenset({"national_id", "tax_id", "passport", "personal_cod
 # Numbers a person keeps for life: two different ones of the same scheme and country are two
 # people. Passports are renewed under new numbers, so a different passport proves nothing.
 STABLE_SCHEMES = IDENTITY_SCHEMES - {"passport"}
-# A word a bank mistyped: at least this long, its first and last letters as the other
-# bank wrote them, and one letter changed, added, dropped or swapped with its neighbour in
-# between. The ends are kept because they carry sex and family (Jan/Jana, Giulio/Giulia,
-# Petrov/Petrova); shorter words are too often other names (Maria/Marta, Martin/Marvin);
-# and two different known given names are never a typo (Francis/Frances, Stephen/Stephan).
+# A word another bank wrote differently: mistyped inside (at least this long, the first and
+# last letters kept, one letter changed, added, dropped or swapped in between), or
+# transliterated otherwise (the same sounds, first letter and ending: Aleksandr/Alexander,
+# Sergey/Sergei, Mueller/Müller). Endings carry sex and family (Jan/Jana, Giulio/Giulia,
+# Petrov/Petrova), shorter words are too often other names (Maria/Marta), and two different
+# known given names are never one (Francis/Frances, Hussein/Hassan).
 TYPO_MIN_LENGTH = 7
-# German umlauts written out (Müller/Mueller): the same name as the folded umlaut.
-_UMLAUTS = (("ae", "a"), ("oe", "o"), ("ue", "u"))
+# Words of one name written otherwise at most ("Jürgen Müller", "Juergen Mueller").
+MAX_WRITTEN_OTHERWISE = 2
 
 IdentityKey = tuple[str, str, str]  # scheme, country, normalised value
 
@@ -180,26 +183,27 @@ def person_link(a: _Facts, b: _Facts) -> str | None:
 
 def same_name(a: NameAnalysis, b: NameAnalysis) -> str | None:
     """How two names are one, for a merge: word for word after folding and transliteration
-    (titles aside), in any order or written together, or with one word mistyped inside
-    (see TYPO_MIN_LENGTH); None if they are not."""
+    (leading titles aside), in any order or written together, or with up to two words
+    written otherwise (see TYPO_MIN_LENGTH); None if they are not."""
     left, right = _words(a), _words(b)
-    if not left or not right:
-        return None
     if sorted(left) == sorted(right) or "".join(left) == "".join(right):
         return "the same name"
     extra_left, extra_right = _unmatched(left, right), _unmatched(right, left)
-    if len(extra_left) == 1 and len(extra_right) == 1 and _mistyped(extra_left[0], extra_right[0]):
-        return f"the same name but one letter ({extra_left[0]} / {extra_right[0]})"
+    if len(extra_left) != len(extra_right) or len(extra_left) > MAX_WRITTEN_OTHERWISE:
+        return None
+    for pairing in itertools.permutations(extra_right):
+        if all(_written_otherwise(x, y) for x, y in zip(extra_left, pairing, strict=True)):
+            shown = ", ".join(f"{x} / {y}" for x, y in zip(extra_left, pairing, strict=True))
+            return f"the same name, written otherwise ({shown})"
     return None
 
 
 def _words(name: NameAnalysis) -> list[str]:
-    words = []
-    for token in name.tokens:
-        if not is_title(token):
-            for written, plain in _UMLAUTS:
-                token = token.replace(written, plain)
-            words.append(token)
+    """The name's words without the titles before it ("Lord", "Sir"), as long as two words
+    remain: "Earl Warren" keeps its Earl, and "Anna Knight" her Knight."""
+    words = list(name.tokens)
+    while len(words) > 2 and is_title(words[0]):
+        words.pop(0)
     return words
 
 
@@ -214,13 +218,21 @@ def _unmatched(words: list[str], others: list[str]) -> list[str]:
     return left
 
 
-def _mistyped(x: str, y: str) -> bool:
-    if min(len(x), len(y)) < TYPO_MIN_LENGTH or x[0] != y[0] or x[-1] != y[-1]:
-        return False
+def _written_otherwise(x: str, y: str) -> bool:
     known_x, known_y = nickname_keys_folded(x), nickname_keys_folded(y)
     if known_x and known_y and not known_x & known_y:
         return False
-    return OSA.distance(x[1:-1], y[1:-1]) <= 1
+    if x[0] != y[0]:
+        return False
+    typo = (min(len(x), len(y)) >= TYPO_MIN_LENGTH and x[-1] == y[-1]
+            and OSA.distance(x[1:-1], y[1:-1]) <= 1)
+    key = phonetic_key(x)
+    sounds = len(key) >= 2 and key == phonetic_key(y) and _ending(x) == _ending(y)
+    return typo or sounds
+
+
+def _ending(word: str) -> str:
+    return "i" if word[-1] == "y" else word[-1]
 
 
 def entity_facts(record: PartyRecord) -> _Facts:

@@ -62,8 +62,11 @@ def test_the_same_name_and_the_same_full_birth_date_merge() -> None:
 
 @pytest.mark.parametrize(("first", "second"), [
     ("Anna Schmidt", "Anna Schmitt"),                 # one letter inside a long word
-    ("Mohammed Al Said", "Mohamed Al-Said"),
-    ("Jürgen Müller", "Juergen Mueller"),             # umlauts written out
+    ("Mohammed Al Said", "Muhammad Al-Said"),         # transliterated otherwise
+    ("Aleksandr Ivanov", "Alexander Ivanov"),
+    ("Sergey Ivanov", "Sergei Ivanov"),
+    ("Anna Nowak", "Anna Novak"),
+    ("Jürgen Müller", "Juergen Mueller"),             # umlauts written out, in both words
     ("Pieter van der Berg", "Pieter Vanderberg"),     # the same words written together
     ("Lord Anna Schmidt", "Anna Schmidt"),            # a title is said of her, not her name
     ("Владимир Путин", "Vladimir Putin"),
@@ -84,7 +87,11 @@ def test_one_name_however_banks_write_it_merges(first: str, second: str) -> None
     ("Bill Smith", "William Smith"),                  # a nickname
     ("William Jefferson Clinton", "Bill Clinton"),
     ("Anna Schmidt", "Anna Maria Schmidt"),           # one name more
-    ("Anna Schmidt", "Anja Schmitt"),                 # two words differ
+    ("Anna Schmidt", "Anja Schmitt"),                 # Anja is another name
+    ("Joe Smith", "Jo Smith"),
+    ("Anna Knight", "Anna Bishop"),                   # surnames that are also titles
+    ("Earl Warren", "Duke Warren"),                   # given names that are also titles
+    ("Sergey Ivanov", "Sergei Ivanova"),              # the ending is the sex
 ])
 def test_a_similar_name_with_the_same_birth_date_is_not_merged(first: str, second: str) -> None:
     assert clusters([record("1:A", first, birth_date="1980-03-14"),
