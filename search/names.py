@@ -191,7 +191,9 @@ def _romanise_cjk_run(match: re.Match[str]) -> str:
     run = match.group()
     syllables = [anyascii(char) for char in run]
     split = 2 if run[:2] in _CJK_COMPOUND_SURNAMES else 1
-    if len(run) > 1 and run[0] in _KOREAN_SURNAMES:
+    # A surname alone, or before a given name of two syllables (most Korean names). Not the
+    # first of two syllables: "정은" alone is a given name written apart from its surname.
+    if len(run) != 2 and run[0] in _KOREAN_SURNAMES:
         syllables[0] = _KOREAN_SURNAMES[run[0]]
     return f" {''.join(syllables[:split])} {''.join(syllables[split:])} "
 

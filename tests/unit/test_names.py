@@ -502,6 +502,8 @@ def test_compatibility_forms_fold_as_their_letters() -> None:
     ("김정은", "Kim Jong Un"),      # Revised Romanization alone: "gim jeongeun", similarity 0
     ("박근혜", "Park Geun-hye"),
     ("문재인", "Moon Jae-in"),
+    ("김 정은", "Kim Jong Un"),     # surname and given name written apart
+    ("정은 김", "김정은"),           # asked in parts (given names, family name) against the record
 ])
 def test_korean_surnames_are_spelt_as_their_bearers_spell_them(korean: str, latin: str) -> None:
     assert name_similarity(analyse_name(korean), analyse_name(latin)) >= 0.85
