@@ -68,10 +68,11 @@ NATIONALITY_CONFLICT = 0.9
 # and not against a conflicting birth date: the same number of another country, or a bank's
 # error, is likelier than one person with two birth dates.
 IDENTIFIER_FLOOR = 0.9
-# An identifier asked for that none of the record's identity documents has. Not a conflict:
-# the query names no scheme, and a passport number asked for says nothing against a
-# national id on record. But the namesake whose document does match must rank first.
-IDENTIFIER_UNMATCHED = 0.9
+# A record without the identifier asked for: no conflict (the query names no scheme, and a
+# passport number asked for says nothing against a national id on record), only enough less
+# that the namesake whose document matches ranks first; and the same for a record with no
+# document at all, so that having one never counts against a record.
+IDENTIFIER_UNMATCHED = 0.95
 
 
 @dataclass(frozen=True)
@@ -102,9 +103,9 @@ def score_person(query: PersonQuery, wanted: NameAnalysis, source: Mapping[str, 
         evidence.append(said)
         if decisive:
             score = IDENTIFIER_FLOOR + (1.0 - IDENTIFIER_FLOOR) * score
-    elif query.identifier and _has_identity_document(source):
+    elif query.identifier:
         score *= IDENTIFIER_UNMATCHED
-        evidence.append("identifier matches none of the record's identity documents")
+        evidence.append("identifier not among the record's")
     return Scored(round(min(max(score, 0.0), 1.0), 4), evidence)
 
 
@@ -124,11 +125,6 @@ def _name_words(source: Mapping[str, Any]) -> list[tuple[str, ...]]:
     shown = source.get("display") or {}
     names = [shown.get("full_name", ""), *shown.get("other_names", [])]
     return [remembered_tokens(n) for n in names if n]
-
-
-def _has_identity_document(source: Mapping[str, Any]) -> bool:
-    return any(str(ident.get("scheme") or "").strip().lower() in IDENTITY_SCHEMES
-               for ident in (source.get("display") or {}).get("identifiers") or ())
 
 
 def _matched_scheme(wanted: str, source: Mapping[str, Any]) -> str | None:

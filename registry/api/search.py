@@ -30,11 +30,13 @@ from search.queries import EntityQuery, PersonQuery
 # C0 and C1 control characters: never part of a name or number, often part of an attack.
 # So are invisible marks that change how text shows: direction overrides and isolates
 # (U+202E makes "Anna" show as "annA" in the audit log), line and paragraph separators, the
-# byte-order mark and noncharacters. Zero-width joiners (U+200C, U+200D) stay: Persian and
+# byte-order mark, zero-width spaces, soft hyphens, tags and noncharacters: the auditors'
+# filters match the name as typed, and "An\u200bna" is not "Anna" there. Zero-width joiners (U+200C, U+200D) stay: Persian and
 # Indic names need them.
 # Lone surrogates (a JSON "\ud83d" without its pair) are no text at all: nothing can encode
 # them, so they failed deep inside as a 500, or as "Elasticsearch cannot be reached".
-CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]")
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\xad\u061c\u180e\u200b\u200e\u200f\u2028-\u202e"
+                     "\u2060-\u2064\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff\U000e0000-\U000e007f]")
 SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
@@ -89,6 +91,19 @@ class BirthYear(fields.Integer):
         return year
 
 
+class NamePart(Name):
+    """Given names or a family name: an initial ("J.") is a part too."""
+
+    def __init__(self, **kw: Any) -> None:
+        Text.__init__(self, min_length=1, max_length=100, **kw)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
+        text = Text._deserialize(self, value, attr, data, **kw)
+        if not fold(text).replace(" ", ""):
+            raise ValidationError("a name part needs a letter or a digit")
+        return text
+
+
 class Lei(Text):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
         text = super()._deserialize(value, attr, data, **kw)
@@ -99,8 +114,8 @@ class Lei(Text):
 
 class PersonQuerySchema(Schema):
     name = Name(load_default=None, metadata={"description": "the whole name, in any order"})
-    given_names = Name(load_default=None, metadata={"description": "instead of name, with family_name"})
-    family_name = Name(load_default=None, metadata={"description": "instead of name, with given_names"})
+    given_names = NamePart(load_default=None, metadata={"description": "instead of name, with family_name"})
+    family_name = NamePart(load_default=None, metadata={"description": "instead of name, with given_names"})
     birth_date = BirthDate(load_default=None, metadata={"description": "YYYY, YYYY-MM or YYYY-MM-DD"})
     birth_year_from = BirthYear(load_default=None, metadata={"description": "born in or after; instead of birth_date"})
     birth_year_to = BirthYear(load_default=None, metadata={"description": "born in or before; instead of birth_date"})
@@ -113,6 +128,9 @@ class PersonQuerySchema(Schema):
         parts = data.get("given_names") or data.get("family_name")
         if bool(data.get("name")) == bool(parts):
             raise ValidationError("give a name, or its parts (given_names, family_name), not both", "name")
+        whole = " ".join(p for p in (data.get("given_names"), data.get("family_name")) if p)
+        if parts and len(fold(whole).replace(" ", "")) < 2:
+            raise ValidationError("a name needs at least two letters or digits", "family_name")
         ranged = data.get("birth_year_from") is not None or data.get("birth_year_to") is not None
         if ranged and data.get("birth_date"):
             raise ValidationError("give a birth_date or a range of birth years, not both", "birth_date")

@@ -267,6 +267,8 @@ def test_an_account_by_number_and_its_roles_as_of_a_date(client, world) -> None:
     # A direction override shows "Anna" as "annA" wherever the query is shown, the audit log too.
     ("persons", {"name": "Anna\u202eSchmidt"}, "name"),
     ("persons", {}, "name"),
+    ("persons", {"given_names": "J."}, "family_name"),
+    ("persons", {"name": "An\u200bna Schmidt"}, "name"),
     ("persons", {"name": "Anna Schmidt", "family_name": "Schmidt"}, "name"),
     ("persons", {"name": "Anna Schmidt", "birth_date": "2999-01-01"}, "birth_date"),
     ("persons", {"name": "Anna Schmidt", "birth_date": "1980", "birth_year_to": 1990}, "birth_date"),
