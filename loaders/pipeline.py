@@ -208,6 +208,11 @@ class ExtractLoader:
                     {"counts": orjson.dumps(counts).decode(), "timings": orjson.dumps(timings).decode(),
                      "id": extract_id})
                 conn.commit()
+                # A big load leaves the planner's statistics behind; the next extract's diff
+                # would otherwise pick nested loops. Through a function of the schema's owner:
+                # the loader's role may not ANALYZE. Lost with a crash, it costs only plans.
+                conn.execute(text("SELECT analyze_reported_tables()"))
+                conn.commit()
         return LoadResult(extract_id, "applied", counts, timings)
 
     def _set_status(self, extract_id: int, status: str) -> None:
@@ -255,10 +260,12 @@ def _apply_staged(conn: Connection, cursor: psycopg.Cursor[Any], extract_id: int
     counts: dict[str, Any] = dict(apply_staged(cursor, institution_id, extract_id, header.as_of,
                                                header.kind == "full"))
     timings["apply"] = time.monotonic() - begun
-    # A big load leaves the planner's statistics behind, and the scorecard (and the next
-    # extract's diff) would pick nested loops; ANALYZE inside the transaction samples its
-    # own rows. Through a function of the schema's owner: the loader's role may not ANALYZE.
-    conn.execute(text("SELECT analyze_reported_tables()"))
+    # The planner's statistics lag behind what this transaction wrote, and would pick nested
+    # loops over whole books; hash joins suit the scorecard's counts whatever they say. Not
+    # ANALYZE here: inside the transaction it would hold its lock on the four tables until
+    # the commit, making two loads wait on each other and an anti-wraparound autovacuum
+    # hold up the commit. The statistics are refreshed after the commit (`ExtractLoader._apply`).
+    conn.execute(text("SET LOCAL enable_nestloop = off"))
     counts["scorecard"] = book_scorecard(conn, institution_id)
     timings["scorecard"] = time.monotonic() - begun - timings["apply"]
     return counts
