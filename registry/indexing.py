@@ -101,12 +101,14 @@ def drain_outbox(engine: Engine, gateway: SearchGateway, batch: int = 20000) -> 
 
 
 def ensure_index(engine: Engine, gateway: SearchGateway) -> None:
-    """Create the live index the first time, never while a rebuild is about to move the
-    alias: the alias would then name two indices, and no write could go through it."""
+    """Create the live index the first time, one creator at a time (two drainers starting
+    together, or a rebuild about to move the alias): the alias would otherwise name two
+    indices, and no write could go through it. The lock is exclusive and waited for; the
+    one who waited finds the alias and creates nothing."""
     if gateway.current_index() is not None:
         return
     with engine.begin() as conn:
-        _share_index_lock(conn, 0)
+        conn.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"), INDEX_LOCK)
         gateway.ensure_index()
 
 

@@ -142,3 +142,30 @@ def test_index_check_finds_a_document_older_than_its_party_and_a_rebuild_mends_i
     exit_code, row = check()
     assert (exit_code, row["same_versions"], row["ok"]) == (0, True, True)
     assert indexed_name(engine, gateway, code, "P3") == "Renamed Later"
+
+
+def test_two_creators_of_the_first_index_make_one(engine: Engine, gateway: SearchGateway) -> None:
+    fresh = SearchGateway(gateway.es, f"{gateway.prefix}-first-{uuid.uuid4().hex[:6]}")
+    outcome: list[object] = []
+
+    def create() -> None:
+        try:
+            indexing.ensure_index(engine, fresh)
+            outcome.append("done")
+        except Exception as error:  # noqa: BLE001 - the test reports whatever it was
+            outcome.append(error)
+
+    try:
+        with engine.begin() as other:
+            # Another creator (a drainer starting at the same moment, or a rebuild) holds the lock.
+            other.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"), indexing.INDEX_LOCK)
+            creating = threading.Thread(target=create)
+            creating.start()
+            wait_for(lambda: rebuild_waiting(engine))
+            assert fresh.current_index() is None and not outcome, "it waits, creating nothing"
+            fresh.ensure_index()  # what the other creator does while it holds the lock
+        creating.join(30)
+        assert outcome == ["done"]
+        assert len(fresh.es.indices.get_alias(name=fresh.alias)) == 1
+    finally:
+        fresh.delete_all()
