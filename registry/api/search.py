@@ -35,8 +35,14 @@ from search.queries import EntityQuery, PersonQuery
 # Indic names need them.
 # Lone surrogates (a JSON "\ud83d" without its pair) are no text at all: nothing can encode
 # them, so they failed deep inside as a 500, or as "Elasticsearch cannot be reached".
-CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\xad\u061c\u180e\u200b\u200e\u200f\u2028-\u202e"
-                     "\u2060-\u2064\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff\U000e0000-\U000e007f]")
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\xad\u061c\u115f\u1160\u180e\u200b\u200e\u200f\u2028-\u202e"
+                     "\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0\ufdd0-\ufdef\U000e0000-\U000e007f]"
+                     # A joiner belongs between letters of the scripts that need it, never
+                     # inside a Latin word, where it only hides the word from a filter.
+                     "|(?<=[A-Za-z])[\u200c\u200d]|[\u200c\u200d](?=[A-Za-z])"
+                     # Noncharacters, in every plane (U+FFFE, U+1FFFE ...).
+                     "|[\ufffe\uffff\U0001fffe\U0001ffff\U0002fffe\U0002ffff\U0003fffe\U0003ffff"
+                     "\U000efffe\U000effff\U000ffffe\U000fffff\U0010fffe\U0010ffff]")
 SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 

@@ -268,7 +268,11 @@ def test_an_account_by_number_and_its_roles_as_of_a_date(client, world) -> None:
     ("persons", {"name": "Anna\u202eSchmidt"}, "name"),
     ("persons", {}, "name"),
     ("persons", {"given_names": "J."}, "family_name"),
-    ("persons", {"name": "An\u200bna Schmidt"}, "name"),
+    ("persons", {"name": "An\u200bna Schmidt"}, "name"),   # zero-width space
+    ("persons", {"name": "An\u00adna Schmidt"}, "name"),   # soft hyphen
+    ("persons", {"name": "An\u200dna Schmidt"}, "name"),   # a joiner inside a Latin word
+    ("persons", {"name": "\u061cAnna Schmidt"}, "name"),   # Arabic letter mark
+    ("persons", {"name": "Anna Schmidt\U0001fffe"}, "name"),
     ("persons", {"name": "Anna Schmidt", "family_name": "Schmidt"}, "name"),
     ("persons", {"name": "Anna Schmidt", "birth_date": "2999-01-01"}, "birth_date"),
     ("persons", {"name": "Anna Schmidt", "birth_date": "1980", "birth_year_to": 1990}, "birth_date"),
