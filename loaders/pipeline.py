@@ -260,12 +260,10 @@ def _apply_staged(conn: Connection, cursor: psycopg.Cursor[Any], extract_id: int
     counts: dict[str, Any] = dict(apply_staged(cursor, institution_id, extract_id, header.as_of,
                                                header.kind == "full"))
     timings["apply"] = time.monotonic() - begun
-    # The planner's statistics lag behind what this transaction wrote, and would pick nested
-    # loops over whole books; hash joins suit the scorecard's counts whatever they say. Not
-    # ANALYZE here: inside the transaction it would hold its lock on the four tables until
-    # the commit, making two loads wait on each other and an anti-wraparound autovacuum
-    # hold up the commit. The statistics are refreshed after the commit (`ExtractLoader._apply`).
-    conn.execute(text("SET LOCAL enable_nestloop = off"))
+    # Not after ANALYZE: inside the transaction ANALYZE would hold its lock on the four tables
+    # until the commit, making two loads wait on each other and an anti-wraparound autovacuum
+    # hold up the commit. The scorecard's queries need no statistics (registry/scorecard.py);
+    # the statistics are refreshed after the commit (`ExtractLoader._apply`).
     counts["scorecard"] = book_scorecard(conn, institution_id)
     timings["scorecard"] = time.monotonic() - begun - timings["apply"]
     return counts

@@ -29,20 +29,28 @@ CHECKS = {
             AND direct IS NOT FALSE
           GROUP BY owned_ref HAVING sum(coalesce(share_min, 0)) > 100) over_owned""",
     # Current links only: a party whose roles and interests have all ended is linked to nothing.
+    # Written as set differences, not NOT EXISTS: they run inside the apply's transaction,
+    # before the statistics know of its rows, and a set difference is hashed or sorted
+    # whatever the planner believes, where an anti-join could become nested loops over a
+    # whole book (measured on the 1M book: 16-38 s a bank with nested loops barred, 0.4-0.7 s
+    # like this).
     "parties_without_role": """
-        SELECT count(*) FROM parties p WHERE p.institution_id = :i AND p.superseded_at IS NULL
-          AND p.valid_to IS NULL
-          AND NOT EXISTS (SELECT 1 FROM account_roles r WHERE r.institution_id = :i
-            AND r.party_ref = p.ref AND r.superseded_at IS NULL AND r.valid_to IS NULL)
-          AND NOT EXISTS (SELECT 1 FROM ownership_interests o WHERE o.institution_id = :i
-            AND (o.owner_ref = p.ref OR o.owned_ref = p.ref) AND o.superseded_at IS NULL
-            AND o.valid_to IS NULL)""",
+        SELECT count(*) FROM (
+          SELECT ref FROM parties WHERE institution_id = :i AND superseded_at IS NULL
+            AND valid_to IS NULL
+          EXCEPT SELECT party_ref FROM account_roles WHERE institution_id = :i
+            AND superseded_at IS NULL AND valid_to IS NULL
+          EXCEPT SELECT owner_ref FROM ownership_interests WHERE institution_id = :i
+            AND superseded_at IS NULL AND valid_to IS NULL
+          EXCEPT SELECT owned_ref FROM ownership_interests WHERE institution_id = :i
+            AND superseded_at IS NULL AND valid_to IS NULL) unlinked""",
     "accounts_without_holder": """
-        SELECT count(*) FROM accounts a WHERE a.institution_id = :i AND a.superseded_at IS NULL
-          AND a.closed_on IS NULL
-          AND NOT EXISTS (SELECT 1 FROM account_roles r WHERE r.institution_id = :i
-            AND r.account_ref = a.ref AND r.superseded_at IS NULL AND r.valid_to IS NULL
-            AND r.role IN ('holder', 'co_holder', 'box_lessee'))""",
+        SELECT count(*) FROM (
+          SELECT ref FROM accounts WHERE institution_id = :i AND superseded_at IS NULL
+            AND closed_on IS NULL
+          EXCEPT SELECT account_ref FROM account_roles WHERE institution_id = :i
+            AND superseded_at IS NULL AND valid_to IS NULL
+            AND role IN ('holder', 'co_holder', 'box_lessee')) unheld""",
 }
 
 LATEST_APPLIED = """
