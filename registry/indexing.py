@@ -17,6 +17,7 @@ rather than wait, so the worker keeps loading uploads meanwhile.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -27,6 +28,7 @@ from typing import Any
 from elasticsearch import ApiError, TransportError
 from psycopg.rows import dict_row
 from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from registry.models import Institution, Party
 from search.documents import document_id, party_document
@@ -122,17 +124,35 @@ def _share_index_lock(conn: Connection, done: int) -> None:
 
 
 @contextmanager
-def _rebuild_lock(engine: Engine) -> Iterator[None]:
+def _rebuild_lock(engine: Engine) -> Iterator[Callable[[], bool]]:
     """Waits for the drainers' batches in flight; a rebuild that dies loses its connection,
-    and the lock with it, so drainers never stay shut out."""
+    and the lock with it, so drainers never stay shut out. Yields a check that the lock is
+    still held: the connection sits idle while the rebuild reads and writes on others, and
+    if it ended, drainers may have written to the old index meanwhile."""
     with engine.connect() as conn:
         conn.execute(text("SELECT pg_advisory_lock(:space, :key)"), INDEX_LOCK)
         conn.commit()
+
+        def still_held() -> bool:
+            try:
+                held = bool(conn.execute(text(HELD), INDEX_LOCK).scalar())
+                conn.commit()
+                return held
+            except SQLAlchemyError:
+                return False
+
         try:
-            yield
+            yield still_held
         finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:space, :key)"), INDEX_LOCK)
-            conn.commit()
+            with contextlib.suppress(SQLAlchemyError):  # a lost connection took the lock with it
+                conn.execute(text("SELECT pg_advisory_unlock(:space, :key)"), INDEX_LOCK)
+                conn.commit()
+
+
+# Whether this session holds the index lock exclusively (a lost connection raises instead).
+HELD = """SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory' AND granted
+  AND mode = 'ExclusiveLock' AND pid = pg_backend_pid()
+  AND classid = :space AND objid = :key AND objsubid = 2"""
 
 
 def drain_side_by_side(engine: Engine, gateway: SearchGateway, jobs: int, elasticsearch_url: str,
@@ -244,12 +264,17 @@ def rebuild(engine: Engine, gateway: SearchGateway, progress: Callable[[int], No
             chunk: int = 5000) -> int:
     """Fill a new index from Postgres, then move the alias: searches never see a gap.
     Drainers leave the outbox alone meanwhile (see the module's docstring)."""
-    with _rebuild_lock(engine):
+    with _rebuild_lock(engine) as still_held:
         codes = institution_codes(engine)
         # Nobody searches the new index before the alias moves, so it need not refresh meanwhile.
         index = gateway.create_index(bulk_load=True)
         total = _fill(engine, gateway, index, codes, progress, chunk)
         gateway.finish_load(index)
+        if not still_held():
+            gateway.es.indices.delete(index=index)
+            raise IndexingFailed("the rebuild lost its lock (its Postgres connection ended), so a "
+                                 "drainer may have written to the live index meanwhile; the new "
+                                 "index was dropped and the alias left as it was: rebuild again")
         gateway.move_alias(index)
     return total
 

@@ -28,11 +28,10 @@ from search.names import fold
 from search.queries import EntityQuery, PersonQuery
 
 # C0 and C1 control characters: never part of a name or number, often part of an attack.
-# So are invisible marks that change how text shows: direction overrides and isolates
-# (U+202E makes "Anna" show as "annA" in the audit log), line and paragraph separators, the
-# byte-order mark, zero-width spaces, soft hyphens, tags and noncharacters: the auditors'
-# filters match the name as typed, and "An\u200bna" is not "Anna" there. Zero-width joiners (U+200C, U+200D) stay: Persian and
-# Indic names need them.
+# So are invisible marks: direction overrides and isolates (U+202E makes "Anna" show as
+# "annA" in the audit log), line and paragraph separators, the byte-order mark, zero-width
+# spaces, soft hyphens, fillers, tags and noncharacters. The search folds them away, but
+# the auditors' filters match the name as typed, and "An\u200bna" is not "Anna" there.
 # Lone surrogates (a JSON "\ud83d" without its pair) are no text at all: nothing can encode
 # them, so they failed deep inside as a 500, or as "Elasticsearch cannot be reached".
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\xad\u061c\u115f\u1160\u180e\u200b\u200e\u200f\u2028-\u202e"
@@ -97,14 +96,14 @@ class BirthYear(fields.Integer):
         return year
 
 
-class NamePart(Name):
+class NamePart(Text):
     """Given names or a family name: an initial ("J.") is a part too."""
 
     def __init__(self, **kw: Any) -> None:
-        Text.__init__(self, min_length=1, max_length=100, **kw)
+        super().__init__(min_length=1, max_length=100, **kw)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
-        text = Text._deserialize(self, value, attr, data, **kw)
+        text = super()._deserialize(value, attr, data, **kw)
         if not fold(text).replace(" ", ""):
             raise ValidationError("a name part needs a letter or a digit")
         return text

@@ -169,3 +169,24 @@ def test_two_creators_of_the_first_index_make_one(engine: Engine, gateway: Searc
         assert len(fresh.es.indices.get_alias(name=fresh.alias)) == 1
     finally:
         fresh.delete_all()
+
+
+def test_a_rebuild_that_loses_its_lock_moves_no_alias(engine: Engine, gateway: SearchGateway,
+                                                      tmp_path: Path) -> None:
+    new_bank(engine, tmp_path, 120)
+    drain_outbox(engine, gateway)
+    before = gateway.current_index()
+    indices = set(gateway.es.indices.get(index=f"{gateway.prefix}-parties-*"))
+
+    def lose_the_lock(_: int) -> None:
+        # The lock's connection ends (a restart, a network cut, an administrator's kill):
+        # drainers could now write to the live index while the rebuild fills its new one.
+        with engine.begin() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                              "AND classid = :space AND objid = :key AND mode = 'ExclusiveLock'"),
+                         indexing.INDEX_LOCK)
+
+    with pytest.raises(indexing.IndexingFailed, match="lost its lock"):
+        rebuild(engine, gateway, progress=lose_the_lock, chunk=50)
+    assert gateway.current_index() == before
+    assert set(gateway.es.indices.get(index=f"{gateway.prefix}-parties-*")) == indices  # the new one dropped
