@@ -61,16 +61,19 @@ class Text(fields.String):
 
 
 class Name(Text):
-    """A name of 2 to 200 characters with at least two letters or digits in it."""
+    """A name of 2 to 200 characters with at least two letters or digits in it; or, as a
+    `part` (given names, a family name), 1 to 100 characters with one, for an initial ("J.")."""
 
-    def __init__(self, **kw: Any) -> None:
-        super().__init__(min_length=2, max_length=200, **kw)
+    def __init__(self, part: bool = False, **kw: Any) -> None:
+        super().__init__(min_length=1 if part else 2, max_length=100 if part else 200, **kw)
+        self.letters = 1 if part else 2
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
         text = super()._deserialize(value, attr, data, **kw)
         # Punctuation alone folds to nothing: there would be nothing to search by.
-        if len(fold(text).replace(" ", "")) < 2:
-            raise ValidationError("a name needs at least two letters or digits")
+        if len(fold(text).replace(" ", "")) < self.letters:
+            raise ValidationError("a name needs at least two letters or digits" if self.letters > 1
+                                  else "a name part needs a letter or a digit")
         return text
 
 
@@ -96,19 +99,6 @@ class BirthYear(fields.Integer):
         return year
 
 
-class NamePart(Text):
-    """Given names or a family name: an initial ("J.") is a part too."""
-
-    def __init__(self, **kw: Any) -> None:
-        super().__init__(min_length=1, max_length=100, **kw)
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kw)
-        if not fold(text).replace(" ", ""):
-            raise ValidationError("a name part needs a letter or a digit")
-        return text
-
-
 class Lei(Text):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
         text = super()._deserialize(value, attr, data, **kw)
@@ -119,8 +109,8 @@ class Lei(Text):
 
 class PersonQuerySchema(Schema):
     name = Name(load_default=None, metadata={"description": "the whole name, in any order"})
-    given_names = NamePart(load_default=None, metadata={"description": "instead of name, with family_name"})
-    family_name = NamePart(load_default=None, metadata={"description": "instead of name, with given_names"})
+    given_names = Name(part=True, load_default=None, metadata={"description": "instead of name, with family_name"})
+    family_name = Name(part=True, load_default=None, metadata={"description": "instead of name, with given_names"})
     birth_date = BirthDate(load_default=None, metadata={"description": "YYYY, YYYY-MM or YYYY-MM-DD"})
     birth_year_from = BirthYear(load_default=None, metadata={"description": "born in or after; instead of birth_date"})
     birth_year_to = BirthYear(load_default=None, metadata={"description": "born in or before; instead of birth_date"})
