@@ -69,8 +69,9 @@ def machine_cpu_seconds() -> tuple[float, float]:
     """Busy and total CPU seconds of the whole machine since boot, all cores (/proc/stat)."""
     ticks = os.sysconf("SC_CLK_TCK")
     # user nice system idle iowait irq softirq steal; guest time is inside user already.
+    # Steal is time the hypervisor gave another machine: neither this one's work nor idle.
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    waiting = fields[3] + fields[4]
+    waiting = fields[3] + fields[4] + fields[7]
     return (sum(fields) - waiting) / ticks, sum(fields) / ticks
 
 
