@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -21,7 +22,7 @@ from tqdm import tqdm
 from loaders.errors import ExtractRejected
 from loaders.pipeline import ExtractLoader, LoadResult, read_header
 from loaders.schemas import Country
-from loaders.sources import open_source
+from loaders.sources import describe_line, detect_format, open_source
 from registry.db import make_engine
 from registry.directory import COMMAND_LINE, Directory
 from registry.indexing import DrainPostponed, IndexingFailed, drain_outbox, search_problem
@@ -153,7 +154,10 @@ def _index_loaded(engine: Engine, gateway: SearchGateway) -> None:
 
 def _report(path: Path, result: LoadResult) -> bool:
     if result.status == "rejected" and result.report is not None:
-        click.echo(f"{path}: rejected, nothing applied\n{result.report.as_text()}", err=True)
+        # A bundle's positions count records across its files: say file and row, as the
+        # API's report and the bank's pages do.
+        where = functools.partial(describe_line, detect_format(path))
+        click.echo(f"{path}: rejected, nothing applied\n{result.report.as_text(where)}", err=True)
         return True
     click.echo(f"{path}: {result.status} (extract {result.extract_id}) {_summary(result)}")
     return False

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, text
 
 from loaders.pipeline import ExtractLoader
 from registry.admin import add_institution
+from registry.config import Settings
 from registry.processing import process_uploads
 from tests.e2e.world import form_token
 from tests.integration.helpers import account, person, role, write_extract
@@ -189,6 +190,22 @@ def test_a_bundles_report_names_files_and_rows(client: FlaskClient, engine: Engi
     assert "which failed validation on account.csv row 3" in report
     page = bank_page(client, code, key, location.replace("/api/v1", "/bank"))
     assert "<td>account.csv row 3</td>" in page
+
+
+def test_registry_load_names_a_bundles_files_and_rows_too(engine: Engine, settings: Settings,
+                                                          tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from registry.cli import main
+    from tests.integration.test_slice import cli_env
+
+    code, _ = new_bank(engine)
+    accounts = (DOCS / "example-bundle" / "account.csv").read_bytes().replace(
+        b"DE62370400440532013001", b"DE62370400440532013002")
+    bundle = make_bundle(tmp_path / "bad.zip", code, {"account.csv": accounts})
+    result = CliRunner().invoke(main, ["load", "--no-index", str(bundle)], env=cli_env(settings))
+    assert result.exit_code == 1
+    assert "account.csv row 3 [A-2] iban:" in result.output
 
 
 def test_json_lines_may_start_with_a_byte_order_mark(engine: Engine, tmp_path: Path) -> None:
