@@ -27,6 +27,7 @@ from typing import Any
 
 from rapidfuzz.distance import OSA
 
+from search.name_similarity import is_name_word
 from search.names import (NameAnalysis, analyse_name, birth_date_parts, is_title, nickname_keys_folded,
                           normalise_identifier, phonetic_key)
 
@@ -186,6 +187,10 @@ def same_name(a: NameAnalysis, b: NameAnalysis) -> str | None:
     (leading titles aside), in any order or written together, or with up to two words
     written otherwise (see TYPO_MIN_LENGTH); None if they are not."""
     left, right = _words(a), _words(b)
+    # A name of one word ("Anna", "J. Smith" minus its initial) names too many people, born
+    # on the same day too, for a merge: as before, when a bare word agreed on half a name.
+    if min(sum(map(is_name_word, left)), sum(map(is_name_word, right))) < 2:
+        return None
     if sorted(left) == sorted(right) or "".join(left) == "".join(right):
         return "the same name"
     extra_left, extra_right = _unmatched(left, right), _unmatched(right, left)

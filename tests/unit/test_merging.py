@@ -92,6 +92,8 @@ def test_one_name_however_banks_write_it_merges(first: str, second: str) -> None
     ("Anna Knight", "Anna Bishop"),                   # surnames that are also titles
     ("Earl Warren", "Duke Warren"),                   # given names that are also titles
     ("Sergey Ivanov", "Sergei Ivanova"),              # the ending is the sex
+    ("Anna", "Anna"),                                 # one word names too many people
+    ("J. Smith", "J. Smith"),
 ])
 def test_a_similar_name_with_the_same_birth_date_is_not_merged(first: str, second: str) -> None:
     assert clusters([record("1:A", first, birth_date="1980-03-14"),
