@@ -28,7 +28,6 @@ from registry.directory import COMMAND_LINE, Directory
 from registry.indexing import DrainPostponed, IndexingFailed, drain_outbox, search_problem
 from registry.models import Institution
 from registry.models.reporting import INSTITUTION_KINDS
-from registry.scorecard import store_scorecard
 from search.gateway import SearchGateway
 
 
@@ -109,10 +108,7 @@ def _load_group(url: str, paths: list[Path], bar: bool,
         loader = ExtractLoader(engine)
         done = []
         for path in paths:
-            result = load_one(loader, path, bar, institution)
-            if result.status == "applied":
-                store_scorecard(engine, result.extract_id)
-            done.append((path, result))
+            done.append((path, load_one(loader, path, bar, institution)))
         return done
     finally:
         engine.dispose()

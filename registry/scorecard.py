@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, text
 
 CHECKS = {
     # Persons with no identifier, entities with neither registration number nor LEI: they
@@ -70,27 +69,6 @@ def book_scorecard(conn: Connection, institution_id: int) -> dict[str, Any]:
 def rejected_scorecard(by_kind: dict[str, int]) -> dict[str, Any]:
     """A rejected extract changed nothing in the book: its card is what was wrong with it."""
     return {"errors_by_kind": dict(sorted(by_kind.items()))}
-
-
-def scorecard(engine: Engine, institution_id: int) -> dict[str, Any]:
-    with engine.connect() as conn:
-        return book_scorecard(conn, institution_id)
-
-
-def store_scorecard(engine: Engine, extract_id: int) -> dict[str, Any]:
-    """The extract's scorecard, computed now only if it has none (applied before scorecards
-    were computed with the apply)."""
-    with engine.begin() as conn:
-        row = conn.execute(text(
-            "SELECT institution_id, counts -> 'scorecard' AS card FROM extracts WHERE id = :id"),
-            {"id": extract_id}).one()
-        if row.card is not None:
-            return dict(row.card)
-        card = book_scorecard(conn, row.institution_id)
-        conn.execute(text("UPDATE extracts SET counts = counts || jsonb_build_object('scorecard', "
-                          "CAST(:card AS jsonb)) WHERE id = :id"),
-                     {"card": orjson.dumps(card).decode(), "id": extract_id})
-    return card
 
 
 def institution_scorecard(conn: Connection, institution_id: int) -> dict[str, Any] | None:

@@ -114,18 +114,18 @@ def related_on(session: Session, hits: list[dict[str, Any]], day: date | None) -
     not those whose every account role and interest began later (`not_yet_related`)."""
     if day is None:
         return hits
-    later = not_yet_related(session, {_hit_key(hit) for hit in hits}, day)
-    return [hit for hit in hits if _hit_key(hit) not in later]
+    later = not_yet_related(session, {_key_of(hit["_id"]) for hit in hits}, day)
+    return [hit for hit in hits if _key_of(hit["_id"]) not in later]
 
 
-def _hit_key(hit: dict[str, Any]) -> PartyKey:
-    institution_id, _, ref = str(hit["_id"]).partition(":")
+def _key_of(document_id: str) -> PartyKey:
+    """(institution id, ref) of a search document's id, "<institution id>:<ref>"."""
+    institution_id, _, ref = document_id.partition(":")
     return int(institution_id), ref
 
 
 def _key(record: PartyRecord) -> PartyKey:
-    institution_id, _, ref = record.id.partition(":")
-    return int(institution_id), ref
+    return _key_of(record.id)
 
 
 def present(session: Session, clusters: list[Cluster], likely: float,

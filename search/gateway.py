@@ -105,9 +105,6 @@ class SearchGateway:
     def search(self, body: dict[str, Any]) -> dict[str, Any]:
         return dict(self.es.search(index=self.alias, **body))
 
-    def counts_by_institution(self) -> dict[int, int]:
-        return {i: count for i, (count, _, _) in self.versions_by_institution().items()}
-
     def versions_by_institution(self) -> dict[int, tuple[int, int, int]]:
         """Per institution: how many documents, and the sum and the largest of their versions
         (`_version` has doc values, so this is one aggregation, no script, no document read)."""
